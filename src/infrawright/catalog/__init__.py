@@ -1,0 +1,80 @@
+"""Well-known charts and the facts infrawright relies on, kept as data.
+
+One YAML file per chart under ``charts/``; a repository can add or override entries in
+its config (``[[catalog]]`` tables in ``.infrawright.toml``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from infrawright.catalog.schema import CatalogEntry
+from infrawright.errors import InfrawrightError
+
+__all__ = ["Catalog", "CatalogEntry", "builtin_catalog"]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Catalog entries by name, with lookups by chart and by API group."""
+
+    entries: Mapping[str, CatalogEntry]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get(self, name: str) -> CatalogEntry | None:
+        return self.entries.get(name)
+
+    def for_chart(self, chart: str, repository: str | None = None) -> CatalogEntry | None:
+        """The entry for a chart name, using the repository URL to break ties."""
+        hits = [e for e in self.entries.values() if e.chart and e.chart.name == chart]
+        if repository:
+            wanted = repository.rstrip("/")
+            exact = [e for e in hits if e.chart and e.chart.repository.rstrip("/") == wanted]
+            # Without a repository match, trust only distinctive chart names (the chart
+            # is named like the entry); a generic name such as "operator" is ambiguous.
+            hits = exact or [e for e in hits if e.name == chart]
+        return hits[0] if hits else None
+
+    def providers_of(self, group: str) -> list[CatalogEntry]:
+        return [e for e in self.entries.values() if any(g.group == group for g in e.provides)]
+
+    def merged(self, extra: Iterable[CatalogEntry]) -> Catalog:
+        entries = dict(self.entries)
+        for entry in extra:
+            entries[entry.name] = entry
+        return Catalog(entries)
+
+
+def parse_entry(data: Any, origin: str) -> CatalogEntry:
+    try:
+        return CatalogEntry.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InfrawrightError(
+            f"{origin}: catalog entry is invalid at {where or 'top level'}: {first['msg']}",
+            hint="see the catalog schema in infrawright/catalog/schema.py",
+        ) from None
+
+
+@cache
+def builtin_catalog() -> Catalog:
+    """The catalog shipped with infrawright."""
+    folder = resources.files("infrawright.catalog") / "charts"
+    entries: dict[str, CatalogEntry] = {}
+    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not item.name.endswith(".yaml"):
+            continue
+        data = yaml.load(item.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        entry = parse_entry(data, f"catalog/charts/{item.name}")
+        entries[entry.name] = entry
+    return Catalog(entries)

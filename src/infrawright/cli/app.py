@@ -1,0 +1,245 @@
+"""The ``infrawright`` command. Each command returns an exit code; ``main`` is the only
+place exceptions become messages and codes (see :class:`infrawright.errors.ExitCode`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from typer.exceptions import TyperException
+
+from infrawright import __version__
+from infrawright.errors import ExitCode, InfrawrightError
+from infrawright.repo.config import load_config
+from infrawright.repo.loader import find_root, load_repo
+from infrawright.report import formats
+from infrawright.report.text import print_validation
+from infrawright.validate.engine import analyze, validate
+from infrawright.validate.kustomize import find_kustomize
+from infrawright.validate.rules import RULES
+
+app = typer.Typer(
+    name="infrawright",
+    help="Implement and validate infrastructure changes in Flux GitOps repositories.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+RepoOpt = Annotated[
+    Path | None,
+    typer.Option("--repo", help="repository root (default: $INFRA_ROOT, else the git root)"),
+]
+ClusterOpt = Annotated[
+    str | None, typer.Option("--cluster", help="folder under clusters/ (default: the only one)")
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="config file overriding .infrawright.toml")
+]
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+class GraphFormat(StrEnum):
+    text = "text"
+    mermaid = "mermaid"
+    dot = "dot"
+    json = "json"
+
+
+def _out() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if not value:
+        return
+    try:
+        tool = find_kustomize().describe()
+    except InfrawrightError as exc:
+        tool = f"no kustomize ({exc.message})"
+    typer.echo(f"infrawright {__version__}\n{tool}")
+    raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="show versions")
+    ] = False,
+) -> None:
+    """Implement and validate infrastructure changes in Flux GitOps repositories."""
+
+
+@app.command("validate")
+def validate_cmd(
+    repo: RepoOpt = None,
+    cluster: ClusterOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", help="output format")] = Format.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="write the chosen format to this file")
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="warnings fail too")] = False,
+    crd_dir: Annotated[
+        list[Path] | None, typer.Option("--crd-dir", help="folder of CRD manifests (repeatable)")
+    ] = None,
+    config: ConfigOpt = None,
+    disable: Annotated[
+        str, typer.Option("--disable", help="comma-separated rule IDs to skip")
+    ] = "",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show progress")] = False,
+) -> int:
+    """Build every Kustomization with kustomize and check the repository's rules."""
+    fmt = Format.github if fmt is Format.text and _in_actions() and output is None else fmt
+    root = find_root(repo)
+    model = load_repo(root, cluster=cluster, config=load_config(root, config))
+    err = _err()
+    progress = (lambda msg: err.print(f"[infrawright] {msg}")) if verbose else None
+    result = validate(model, crd_dirs=crd_dir or (), disable=disable.split(","), progress=progress)
+    rendered = _render(result, fmt)
+    if output is not None:
+        output.write_text(rendered + "\n", encoding="utf-8")
+        print_validation(result, _out())
+    elif fmt is Format.text:
+        print_validation(result, _out())
+    else:
+        sys.stdout.write(rendered + "\n")
+    return int(result.exit_code(strict))
+
+
+def _in_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def _render(result: object, fmt: Format) -> str:
+    from infrawright.validate.engine import ValidationResult
+
+    assert isinstance(result, ValidationResult)
+    if fmt is Format.json:
+        return formats.dumps(formats.validation_json(result))
+    if fmt is Format.sarif:
+        return formats.dumps(formats.sarif(result))
+    if fmt is Format.github:
+        return formats.github(result)
+    return "\n".join(formats.finding_line(f) for f in result.findings)
+
+
+@app.command("graph")
+def graph_cmd(
+    repo: RepoOpt = None,
+    cluster: ClusterOpt = None,
+    fmt: Annotated[GraphFormat, typer.Option("--format")] = GraphFormat.text,
+    config: ConfigOpt = None,
+) -> int:
+    """Print the dependsOn graph with bootstrap layers (CRD edges marked)."""
+    root = find_root(repo)
+    model = load_repo(root, cluster=cluster, config=load_config(root, config))
+    graph = analyze(model).graph
+    if fmt is GraphFormat.json:
+        text = formats.dumps(formats.graph_json(graph))
+    elif fmt is GraphFormat.mermaid:
+        text = formats.graph_mermaid(graph)
+    elif fmt is GraphFormat.dot:
+        text = formats.graph_dot(graph)
+    else:
+        text = formats.graph_text(graph)
+    sys.stdout.write(text + "\n")
+    return int(ExitCode.OK)
+
+
+@app.command("explain")
+def explain_cmd(
+    rule: Annotated[str | None, typer.Argument(help="rule ID, e.g. IW003")] = None,
+) -> int:
+    """Explain a rule (statement, reason, bad and good example), or list them all."""
+    if rule is None:
+        for rule_id, (info, _check, _doc) in RULES.items():
+            typer.echo(f"{rule_id}  {info.severity:<7}  {info.title}")
+        return int(ExitCode.OK)
+    key = rule.strip().upper()
+    if key not in RULES:
+        raise InfrawrightError(f"unknown rule {rule!r}", hint=f"known rules: {', '.join(RULES)}")
+    typer.echo(RULES[key][2])
+    return int(ExitCode.OK)
+
+
+@app.command("doctor")
+def doctor_cmd() -> int:
+    """Show which kustomize is used and whether the environment is ready."""
+    typer.echo(f"infrawright {__version__} on Python {sys.version.split()[0]}")
+    tool = find_kustomize()
+    typer.echo(f"kustomize: {tool.describe()}")
+    import yaml
+
+    typer.echo(f"PyYAML C loader: {'yes' if getattr(yaml, '__with_libyaml__', False) else 'no'}")
+    from infrawright.catalog import builtin_catalog
+
+    typer.echo(f"catalog: {len(builtin_catalog())} charts")
+    return int(ExitCode.OK)
+
+
+@app.command("implement")
+def implement_cmd(
+    request: Annotated[str, typer.Argument(help="what to implement, in plain words")],
+) -> int:
+    """Implement a request as a validated change (not built yet)."""
+    del request
+    raise InfrawrightError(
+        "implement is not built yet in this version",
+        hint="`infrawright validate` and `infrawright graph` work today",
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the app, map errors to exit codes, no tracebacks."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None, prog: str = "infrawright") -> int:
+    try:
+        result = app(args=argv, prog_name=prog, standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except TyperException as exc:  # bad usage, reported the way the CLI framework does
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            _err().print(f"error: {exc.format_message()}", markup=False)
+        return int(ExitCode.USAGE)
+    except typer.Abort:
+        _err().print("aborted")
+        return int(ExitCode.USAGE)
+    except InfrawrightError as exc:
+        console = _err()
+        console.print(f"[red]error:[/red] {exc.message}", highlight=False, markup=True)
+        if exc.hint:
+            console.print(f"  hint: {exc.hint}", highlight=False, markup=False)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # the one place an unexpected error is turned into exit 3
+        _err().print("internal error (please report it with the text below):", markup=False)
+        traceback.print_exc()
+        return int(ExitCode.INTERNAL)
+    return int(result) if isinstance(result, int) else int(ExitCode.OK)
+
+
+def implement_main() -> None:
+    """``implement-infra``: the same as ``infrawright implement``."""
+    sys.exit(run(["implement", *sys.argv[1:]], prog="implement-infra"))

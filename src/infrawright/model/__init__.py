@@ -1,0 +1,1 @@
+"""The in-memory model of a Flux repository: Kustomizations, components, CRD index, graph."""

@@ -1,0 +1,142 @@
+"""Typed views of the Flux objects infrawright reasons about.
+
+Each type is built with ``parse_doc`` from a :class:`Document` and keeps that document,
+so every finding can point back to its file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infrawright.repo.documents import Document
+
+KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+HELM_GROUP = "helm.toolkit.fluxcd.io"
+SOURCE_GROUP = "source.toolkit.fluxcd.io"
+FLUX_GROUPS = frozenset(
+    {
+        KUSTOMIZE_GROUP,
+        HELM_GROUP,
+        SOURCE_GROUP,
+        "notification.toolkit.fluxcd.io",
+        "image.toolkit.fluxcd.io",
+        "source.extensions.fluxcd.io",
+        "fluxcd.controlplane.io",
+    }
+)
+
+
+def is_flux_kustomization(doc: Document) -> bool:
+    return doc.kind == "Kustomization" and doc.group == KUSTOMIZE_GROUP
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to another object by kind, name and namespace."""
+
+    kind: str
+    name: str
+    namespace: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class FluxKustomization:
+    """A ``kustomize.toolkit.fluxcd.io`` Kustomization."""
+
+    name: str
+    namespace: str
+    path: str
+    depends_on: tuple[Ref, ...]
+    source: Ref | None
+    patches: tuple[dict[str, Any], ...]
+    doc: Document
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @classmethod
+    def parse_doc(cls, doc: Document) -> FluxKustomization:
+        spec = doc.spec
+        namespace = doc.namespace or "flux-system"
+        deps: list[Ref] = []
+        for item in spec.get("dependsOn") or []:
+            if isinstance(item, dict) and item.get("name"):
+                deps.append(
+                    Ref("Kustomization", str(item["name"]), str(item.get("namespace", namespace)))
+                )
+        source = None
+        ref = spec.get("sourceRef")
+        if isinstance(ref, dict) and ref.get("name"):
+            source = Ref(
+                str(ref.get("kind", "GitRepository")),
+                str(ref["name"]),
+                str(ref.get("namespace", namespace)),
+            )
+        patches = tuple(p for p in spec.get("patches") or [] if isinstance(p, dict))
+        path = spec.get("path")
+        return cls(
+            name=doc.name,
+            namespace=namespace,
+            path=str(path) if path is not None else "",
+            depends_on=tuple(deps),
+            source=source,
+            patches=patches,
+            doc=doc,
+        )
+
+
+@dataclass(frozen=True)
+class HelmRelease:
+    """A ``helm.toolkit.fluxcd.io`` HelmRelease: its chart, source and values."""
+
+    name: str
+    namespace: str | None
+    chart: str
+    version: str | None
+    source: Ref | None
+    values: dict[str, Any]
+    doc: Document
+
+    @classmethod
+    def parse_doc(cls, doc: Document) -> HelmRelease:
+        spec = doc.spec
+        chart_spec = (spec.get("chart") or {}).get("spec") or {}
+        chart = str(chart_spec.get("chart", "")) if isinstance(chart_spec, dict) else ""
+        version = chart_spec.get("version") if isinstance(chart_spec, dict) else None
+        source = None
+        ref = chart_spec.get("sourceRef") if isinstance(chart_spec, dict) else None
+        if not ref:
+            ref = spec.get("chartRef")
+        if isinstance(ref, dict) and ref.get("name"):
+            source = Ref(
+                str(ref.get("kind", "HelmRepository")),
+                str(ref["name"]),
+                str(ref.get("namespace") or doc.namespace or ""),
+            )
+            if not chart and source.kind == "OCIRepository":
+                chart = source.name
+        values = spec.get("values")
+        return cls(
+            name=doc.name,
+            namespace=doc.namespace,
+            chart=chart,
+            version=str(version) if version is not None else None,
+            source=source,
+            values=values if isinstance(values, dict) else {},
+            doc=doc,
+        )
+
+
+def dotted_get(data: Any, path: str) -> Any:
+    """Value at a dotted path in nested mappings, or None."""
+    node = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node

@@ -1,0 +1,92 @@
+"""RepoModel: everything infrawright knows about a repository after one read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from infrawright.catalog import Catalog
+from infrawright.model.flux import FluxKustomization, Ref
+from infrawright.repo.config import Config
+from infrawright.repo.documents import Document, ParseProblem, YamlFile
+
+#: The GitRepository a bootstrap creates for the repository it was bootstrapped from.
+BOOTSTRAP_SOURCE = Ref("GitRepository", "flux-system", "flux-system")
+
+
+@dataclass(frozen=True)
+class PathProblem:
+    """A Flux Kustomization whose ``spec.path`` cannot be used."""
+
+    kustomization: FluxKustomization
+    message: str
+
+
+@dataclass(frozen=True)
+class RepoModel:
+    """A repository read once: files, Flux Kustomizations, components, settings."""
+
+    root: Path
+    config: Config
+    catalog: Catalog
+    cluster: str | None
+    cluster_dir: str | None
+    cluster_file: str | None
+    files: Mapping[str, YamlFile]
+    kustomizations: tuple[FluxKustomization, ...]
+    components: tuple[str, ...]
+    problems: tuple[ParseProblem, ...]
+
+    def documents(self) -> list[Document]:
+        return [d for f in self.files.values() for d in f.documents]
+
+    def objects(self) -> list[Document]:
+        return [d for f in self.files.values() for d in f.objects]
+
+    def kustomization(self, name: str, namespace: str = "flux-system") -> FluxKustomization | None:
+        for ks in self.kustomizations:
+            if ks.name == name and ks.namespace == namespace:
+                return ks
+        return None
+
+    def is_local(self, ks: FluxKustomization) -> bool:
+        """True when the Kustomization's source is this repository (so it can be built)."""
+        return (
+            ks.source is None
+            or ks.source == BOOTSTRAP_SOURCE
+            or (ks.source.kind == "GitRepository" and ks.source.name == BOOTSTRAP_SOURCE.name)
+        )
+
+    def is_bootstrap(self, ks: FluxKustomization) -> bool:
+        """The bootstrap's own Kustomization (``flux-system`` syncing the cluster folder)."""
+        return ks.name == "flux-system" and ks.doc.file.endswith("gotk-sync.yaml")
+
+    def resolve(self, ks: FluxKustomization) -> Path | PathProblem:
+        """The folder ``spec.path`` names, or why it cannot be used."""
+        raw = ks.path.strip()
+        if not raw:
+            return PathProblem(ks, "spec.path is empty")
+        if raw.startswith("/"):
+            raw = "." + raw  # Flux reads paths relative to the source root
+        target = (self.root / raw).resolve()
+        root = self.root.resolve()
+        if target != root and root not in target.parents:
+            return PathProblem(ks, f"spec.path {ks.path!r} escapes the repository")
+        if not target.is_dir():
+            return PathProblem(ks, f"spec.path {ks.path!r} does not exist")
+        return target
+
+    def rel(self, path: Path) -> str:
+        """Path relative to the repository root, with forward slashes."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix() or "."
+        except ValueError:
+            return path.as_posix()
+
+    def component_of(self, file: str) -> str | None:
+        prefix = self.config.components_dir.strip("/") + "/"
+        if not file.startswith(prefix):
+            return None
+        rest = file[len(prefix) :]
+        return rest.split("/", 1)[0] if "/" in rest else None

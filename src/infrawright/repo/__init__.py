@@ -1,0 +1,1 @@
+"""Reading a repository: discovery, YAML documents with positions, configuration."""

@@ -1,0 +1,275 @@
+"""YAML files as documents that remember where they came from.
+
+Reading is the hot path, so it uses PyYAML's C loader. Valid YAML that PyYAML refuses
+(an anchor defined twice, the ``=`` value, application tags such as ``!env_var``) is read
+again with ruamel.yaml's tolerant pure loader, so real-world repositories load. Hostile
+input is bounded: files larger than :data:`MAX_FILE_BYTES` and documents whose aliases
+expand past :data:`MAX_EXPANDED_NODES` are refused with a message, never expanded.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.error import YAMLError as RuamelError
+
+MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_EXPANDED_NODES = 1_000_000
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML document: its parsed data and where it starts (1-based line)."""
+
+    file: str
+    line: int
+    index: int
+    data: Any
+
+    @property
+    def is_object(self) -> bool:
+        """True for a Kubernetes-style object (a mapping with apiVersion and kind)."""
+        return (
+            isinstance(self.data, dict)
+            and isinstance(self.data.get("kind"), str)
+            and isinstance(self.data.get("apiVersion"), str)
+        )
+
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("kind", "")) if isinstance(self.data, dict) else ""
+
+    @property
+    def api_version(self) -> str:
+        return str(self.data.get("apiVersion", "")) if isinstance(self.data, dict) else ""
+
+    @property
+    def group(self) -> str:
+        """API group ('' for the core group)."""
+        return api_group(self.api_version)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        meta = self.data.get("metadata") if isinstance(self.data, dict) else None
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name", ""))
+
+    @property
+    def namespace(self) -> str | None:
+        ns = self.metadata.get("namespace")
+        return str(ns) if ns is not None else None
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec = self.data.get("spec") if isinstance(self.data, dict) else None
+        return spec if isinstance(spec, dict) else {}
+
+    @property
+    def resource(self) -> str:
+        """``Kind/namespace/name``, or ``Kind/name`` when no namespace is set."""
+        return resource_id(self.kind, self.namespace, self.name)
+
+
+def api_group(api_version: str) -> str:
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+
+
+def resource_id(kind: str, namespace: str | None, name: str) -> str:
+    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+
+
+@dataclass(frozen=True)
+class ParseProblem:
+    """Why a file could not be read, and where."""
+
+    file: str
+    line: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class YamlFile:
+    """A parsed file: its documents, or the problem that stopped reading it."""
+
+    path: str
+    documents: tuple[Document, ...] = ()
+    problem: ParseProblem | None = None
+    sops: bool = field(default=False)
+
+    @property
+    def objects(self) -> tuple[Document, ...]:
+        return tuple(d for d in self.documents if d.is_object)
+
+
+class _Tolerant(SafeConstructor):
+    """ruamel safe constructor that accepts any tag as plain data."""
+
+
+def _construct_unknown(constructor: SafeConstructor, node: Any) -> Any:
+    if node.id == "scalar":
+        return constructor.construct_scalar(node)
+    if node.id == "sequence":
+        return constructor.construct_sequence(node, deep=True)
+    return constructor.construct_mapping(node, deep=True)
+
+
+_Tolerant.add_constructor("tag:yaml.org,2002:value", SafeConstructor.construct_yaml_str)
+_Tolerant.add_constructor(None, _construct_unknown)
+
+
+class _TooLargeError(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _check_expansion(root: Any) -> None:
+    """Refuse a node graph whose aliases would expand past the limit (alias bombs).
+
+    Shared nodes are counted once per reference, which is what expansion costs; the count
+    itself is memoised per node so the check is linear in the graph, and iterative so
+    deeply nested input cannot exhaust the stack.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        children: list[Any]
+        if node.id == "scalar":
+            children = []
+        elif node.id == "sequence":
+            children = list(node.value)
+        else:
+            children = [part for pair in node.value for part in pair]
+        if done:
+            total = 1 + sum(sizes.get(id(c), 0) for c in children)
+            if total > MAX_EXPANDED_NODES:
+                raise _TooLargeError(node.start_mark.line + 1)
+            sizes[key] = total
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+
+
+def _with_pyyaml(text: str, rel: str) -> list[Document]:
+    loader = _Loader(text)
+    docs: list[Document] = []
+    try:
+        index = 0
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            _check_expansion(node)
+            data = loader.construct_document(node)
+            docs.append(Document(rel, node.start_mark.line + 1, index, data))
+            index += 1
+    finally:
+        loader.dispose()
+    return docs
+
+
+def _with_ruamel(text: str, rel: str) -> list[Document]:
+    parser = YAML(typ="safe", pure=True)
+    parser.Constructor = _Tolerant
+    docs: list[Document] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for index, node in enumerate(parser.compose_all(text)):
+            if node is None:
+                continue
+            _check_expansion(node)
+            data = parser.constructor.construct_document(node)
+            docs.append(Document(rel, node.start_mark.line + 1, index, data))
+    return docs
+
+
+def _mark_line(exc: Exception) -> int | None:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = getattr(mark, "line", None)
+    return line + 1 if isinstance(line, int) else None
+
+
+def _first_line(exc: Exception) -> str:
+    problem = getattr(exc, "problem", None)
+    context = getattr(exc, "context", None)
+    parts = [str(p) for p in (context, problem) if p]
+    return ", ".join(parts) if parts else str(exc).splitlines()[0]
+
+
+def decode(raw: bytes, rel: str) -> tuple[str | None, ParseProblem | None]:
+    """Bytes to text (UTF-8, optional BOM), or the problem naming the offending line."""
+    if b"\x00" in raw[:8192]:
+        return None, ParseProblem(rel, None, "binary file (NUL bytes): not YAML")
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, ParseProblem(
+            rel, line, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        )
+
+
+def parse_text(text: str, rel: str) -> YamlFile:
+    """Parse YAML text into documents; problems become a :class:`ParseProblem`."""
+    try:
+        try:
+            docs = _with_pyyaml(text, rel)
+        except (yaml.composer.ComposerError, yaml.constructor.ConstructorError) as first:
+            try:
+                docs = _with_ruamel(text, rel)
+            except RuamelError:
+                raise first from None
+    except _TooLargeError as exc:
+        return YamlFile(
+            rel,
+            problem=ParseProblem(
+                rel, exc.line, f"aliases expand past {MAX_EXPANDED_NODES:,} nodes (alias bomb?)"
+            ),
+        )
+    except yaml.YAMLError as exc:
+        return YamlFile(rel, problem=ParseProblem(rel, _mark_line(exc), _first_line(exc)))
+    except RecursionError:
+        return YamlFile(rel, problem=ParseProblem(rel, None, "nesting too deep to read"))
+    sops = any(isinstance(d.data, dict) and "sops" in d.data for d in docs)
+    return YamlFile(rel, tuple(docs), sops=sops)
+
+
+def read_yaml_file(path: Path, rel: str) -> YamlFile:
+    """Read and parse one file from disk with all the limits applied."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return YamlFile(
+                rel,
+                problem=ParseProblem(
+                    rel, None, f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,} byte limit"
+                ),
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        return YamlFile(rel, problem=ParseProblem(rel, None, f"cannot read: {exc.strerror}"))
+    text, problem = decode(raw, rel)
+    if text is None:
+        return YamlFile(rel, problem=problem)
+    return parse_text(text, rel)
+
+
+def iter_objects(files: Iterator[YamlFile]) -> Iterator[Document]:
+    for f in files:
+        yield from f.objects

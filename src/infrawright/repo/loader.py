@@ -1,0 +1,177 @@
+"""Load a repository into a :class:`RepoModel`: find it, read every YAML file once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from infrawright.catalog import builtin_catalog
+from infrawright.errors import RepoLoadError, UsageError
+from infrawright.model.flux import FluxKustomization, is_flux_kustomization
+from infrawright.model.repo import RepoModel
+from infrawright.repo.config import Config, load_config
+from infrawright.repo.documents import ParseProblem, YamlFile, read_yaml_file
+
+SKIP_DIRS = frozenset({"node_modules", "vendor", "__pycache__"})
+YAML_SUFFIXES = (".yaml", ".yml")
+DEFAULT_CLUSTER = "local-kube"
+
+
+def find_root(explicit: Path | None, cwd: Path | None = None) -> Path:
+    """``--repo``, else ``$INFRA_ROOT``, else the git root of the working directory."""
+    where = "--repo"
+    if explicit is None and os.environ.get("INFRA_ROOT"):
+        explicit, where = Path(os.environ["INFRA_ROOT"]), "$INFRA_ROOT"
+    if explicit is not None:
+        if not explicit.is_dir():
+            raise RepoLoadError(f"{explicit}: not a directory ({where})")
+        return explicit.resolve()
+    start = cwd or Path.cwd()
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=start,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except OSError:
+        out = None
+    if out is None or out.returncode != 0 or not out.stdout.strip():
+        raise UsageError(
+            f"{start}: not inside a git repository, and neither --repo nor $INFRA_ROOT is set",
+            hint="pass --repo PATH or set INFRA_ROOT",
+        )
+    return Path(out.stdout.strip()).resolve()
+
+
+def iter_yaml_paths(root: Path) -> tuple[list[Path], list[ParseProblem]]:
+    """Every YAML file under root (hidden and vendored folders skipped), sorted.
+
+    Symlinked folders are not entered; a symlinked file that points outside the
+    repository is reported, never read.
+    """
+    found: list[Path] = []
+    problems: list[ParseProblem] = []
+    real_root = root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
+        here = Path(dirpath)
+        for d in list(dirnames):
+            if (here / d).is_symlink():
+                target = (here / d).resolve()
+                if real_root not in target.parents and target != real_root:
+                    rel = (here / d).relative_to(root).as_posix()
+                    problems.append(
+                        ParseProblem(rel, None, "symlink points outside the repository; not read")
+                    )
+                dirnames.remove(d)
+        for name in sorted(filenames):
+            if not name.endswith(YAML_SUFFIXES):
+                continue
+            path = here / name
+            if path.is_symlink():
+                target = path.resolve()
+                if real_root not in target.parents:
+                    rel = path.relative_to(root).as_posix()
+                    problems.append(
+                        ParseProblem(rel, None, "symlink points outside the repository; not read")
+                    )
+                    continue
+            found.append(path)
+    return found, problems
+
+
+def pick_cluster(root: Path, wanted: str | None) -> str | None:
+    clusters = root / "clusters"
+    names = sorted(p.name for p in clusters.iterdir() if p.is_dir()) if clusters.is_dir() else []
+    if wanted:
+        if wanted not in names:
+            known = ", ".join(names) or "none"
+            raise UsageError(
+                f"clusters/{wanted}: no such cluster folder (known: {known})",
+                hint="pass --cluster with one of the known names",
+            )
+        return wanted
+    if len(names) == 1:
+        return names[0]
+    if DEFAULT_CLUSTER in names:
+        return DEFAULT_CLUSTER
+    return None
+
+
+def load_repo(
+    root: Path,
+    *,
+    cluster: str | None = None,
+    config: Config | None = None,
+    config_file: Path | None = None,
+) -> RepoModel:
+    """Read a repository into a :class:`RepoModel`.
+
+    Raises :class:`RepoLoadError` when nothing can be checked: no Flux Kustomization
+    anywhere, or a cluster file that cannot be read.
+    """
+    if not root.is_dir():
+        raise RepoLoadError(f"{root}: not a directory")
+    config = config or load_config(root, config_file)
+    chosen = pick_cluster(root, cluster or config.cluster)
+    cluster_dir = f"clusters/{chosen}" if chosen else None
+    cluster_file = f"{cluster_dir}/{config.cluster_file}" if cluster_dir else None
+
+    paths, problems = iter_yaml_paths(root)
+    files: dict[str, YamlFile] = {}
+    for path in paths:
+        rel = path.relative_to(root).as_posix()
+        parsed = read_yaml_file(path, rel)
+        files[rel] = parsed
+        if parsed.problem:
+            problems.append(parsed.problem)
+
+    if cluster_file and cluster_file in files and files[cluster_file].problem:
+        p = files[cluster_file].problem
+        assert p is not None
+        where = f"{p.file}:{p.line}" if p.line else p.file
+        raise RepoLoadError(
+            f"{where}: the cluster file cannot be read: {p.message}",
+            hint="fix the file so it parses; every infrastructure Kustomization lives there",
+        )
+
+    kustomizations = tuple(
+        FluxKustomization.parse_doc(d)
+        for f in files.values()
+        for d in f.objects
+        if is_flux_kustomization(d)
+    )
+    if not kustomizations:
+        detail = (
+            f"{cluster_file} does not exist"
+            if cluster_file and cluster_file not in files
+            else "no file defines one"
+        )
+        raise RepoLoadError(
+            f"{root}: no Flux Kustomization (kustomize.toolkit.fluxcd.io) found; {detail}",
+            hint="point --repo at a Flux repository, or --cluster at the right cluster folder",
+        )
+
+    comp_dir = root / config.components_dir
+    components = (
+        tuple(sorted(p.name for p in comp_dir.iterdir() if p.is_dir() and not p.is_symlink()))
+        if comp_dir.is_dir()
+        else ()
+    )
+    catalog = builtin_catalog().merged(config.catalog)
+    return RepoModel(
+        root=root,
+        config=config,
+        catalog=catalog,
+        cluster=chosen,
+        cluster_dir=cluster_dir,
+        cluster_file=cluster_file,
+        files=files,
+        kustomizations=kustomizations,
+        components=components,
+        problems=tuple(problems),
+    )

@@ -1,0 +1,165 @@
+"""Validation and graph output in every format. Machine formats are stable:
+keys are documented in docs/output.md and pinned by snapshot tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infrawright import __version__
+from infrawright.model.graph import Graph
+from infrawright.validate.engine import ValidationResult
+from infrawright.validate.finding import Finding, Severity
+from infrawright.validate.rules import RULES
+
+JSON_SCHEMA_VERSION = 1
+
+
+def validation_json(result: ValidationResult) -> dict[str, Any]:
+    analysis = result.analysis
+    builds = analysis.builds.values()
+    return {
+        "version": JSON_SCHEMA_VERSION,
+        "findings": [f.to_dict() for f in result.findings],
+        "unchecked_kinds": list(result.unchecked_kinds),
+        "summary": {
+            "errors": len(result.errors),
+            "warnings": len(result.warnings),
+            "kustomizations": len(analysis.model.kustomizations),
+            "built": sum(1 for b in builds if b.error is None and b.skipped is None),
+            "schema_checked_objects": result.schema_checked,
+        },
+        "not_built": [
+            {"kustomization": b.kustomization.name, "reason": b.skipped}
+            for b in builds
+            if b.skipped
+        ],
+        "kustomize": {
+            "version": analysis.kustomize.version,
+            "source": analysis.kustomize.source,
+        },
+    }
+
+
+def graph_json(graph: Graph) -> dict[str, Any]:
+    return {
+        "layers": dict(graph.layers),
+        "edges": [{"from": e.source, "to": e.target, "crd": e.crd} for e in graph.edges],
+        "cycles": [list(c) for c in graph.cycles],
+    }
+
+
+def graph_text(graph: Graph) -> str:
+    lines: list[str] = []
+    for layer, names in graph.by_layer():
+        parts = []
+        for name in names:
+            deps = graph.depends_on(name)
+            crd = {e.target for e in graph.edges if e.source == name and e.crd}
+            if deps:
+                marked = ", ".join(f"{d}*" if d in crd else d for d in deps)
+                parts.append(f"{name} (-> {marked})")
+            else:
+                parts.append(name)
+        lines.append(f"Layer {layer}: {', '.join(parts)}")
+    for cycle in graph.cycles:
+        lines.append(f"Cycle (no layer): {' -> '.join([*cycle, cycle[0]])}")
+    if any(e.crd for e in graph.edges):
+        lines.append("(* = dependency needed because of a CRD)")
+    return "\n".join(lines)
+
+
+def _ident(name: str) -> str:
+    return "n_" + "".join(c if c.isalnum() else "_" for c in name)
+
+
+def graph_mermaid(graph: Graph) -> str:
+    lines = ["flowchart BT"]
+    for name, layer in graph.layers.items():
+        label = f"{name}<br/>layer {layer}" if layer is not None else f"{name}<br/>in a cycle"
+        lines.append(f'  {_ident(name)}["{label}"]')
+    for e in graph.edges:
+        arrow = "-- CRD -->" if e.crd else "-->"
+        lines.append(f"  {_ident(e.source)} {arrow} {_ident(e.target)}")
+    return "\n".join(lines)
+
+
+def graph_dot(graph: Graph) -> str:
+    lines = ["digraph dependsOn {", "  rankdir=BT;"]
+    for name, layer in graph.layers.items():
+        lines.append(f'  "{name}" [label="{name}\\nlayer {layer}"];')
+    for e in graph.edges:
+        style = ' [style=bold, label="CRD"]' if e.crd else ""
+        lines.append(f'  "{e.source}" -> "{e.target}"{style};')
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def sarif(result: ValidationResult) -> dict[str, Any]:
+    """SARIF 2.1.0, one run, one rule per IW rule."""
+    rules = [
+        {
+            "id": rule_id,
+            "name": rule.title,
+            "shortDescription": {"text": rule.title},
+            "fullDescription": {"text": doc.splitlines()[0] if doc else rule.title},
+            "defaultConfiguration": {"level": str(rule.severity)},
+            "help": {"text": doc},
+        }
+        for rule_id, (rule, _check, doc) in RULES.items()
+    ]
+    results = []
+    for f in result.findings:
+        region = {"startLine": f.line} if f.line else {}
+        location: dict[str, Any] = {"artifactLocation": {"uri": f.file or "."}}
+        if region:
+            location["region"] = region
+        results.append(
+            {
+                "ruleId": f.rule,
+                "level": "error" if f.severity is Severity.ERROR else "warning",
+                "message": {"text": f"{f.message} (hint: {f.hint})"},
+                "locations": [{"physicalLocation": location}],
+            }
+        )
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "infrawright",
+                        "version": __version__,
+                        "informationUri": "https://github.com/infrawright/infrawright",
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+
+
+def _gh_escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def github(result: ValidationResult) -> str:
+    """GitHub Actions workflow commands: one annotation per finding."""
+    lines = []
+    for f in result.findings:
+        level = "error" if f.severity is Severity.ERROR else "warning"
+        where = f"file={f.file}" + (f",line={f.line}" if f.line else "")
+        text = _gh_escape(f"{f.message} (hint: {f.hint})")
+        lines.append(f"::{level} {where},title={f.rule}::{text}")
+    return "\n".join(lines)
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=False)
+
+
+def finding_line(f: Finding) -> str:
+    res = f" [{f.resource}]" if f.resource else ""
+    return f"{f.location()}: {f.severity} {f.rule}{res}: {f.message}\n    hint: {f.hint}"

@@ -1,0 +1,49 @@
+"""Human-readable reports, coloured only on a terminal (rich honours NO_COLOR)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from infrawright.validate.engine import ValidationResult
+from infrawright.validate.finding import Severity
+
+
+def print_validation(result: ValidationResult, console: Console) -> None:
+    model = result.analysis.model
+    for f in result.findings:
+        colour = "red" if f.severity is Severity.ERROR else "yellow"
+        res = f" [dim]\\[{escape(f.resource)}][/dim]" if f.resource else ""
+        console.print(
+            f"[bold]{escape(f.location())}[/bold]: [{colour}]{f.severity} {f.rule}[/{colour}]"
+            f"{res}: {escape(f.message)}",
+            highlight=False,
+        )
+        console.print(f"    [dim]hint:[/dim] {escape(f.hint)}", highlight=False)
+    builds = result.analysis.builds.values()
+    built = sum(1 for b in builds if b.error is None and b.skipped is None)
+    skipped = [b for b in builds if b.skipped]
+    if result.findings:
+        console.print()
+    console.print(
+        f"Kustomizations: {len(model.kustomizations)} ({built} built with kustomize "
+        f"{result.analysis.kustomize.version}"
+        + (f", {len(skipped)} not built" if skipped else "")
+        + ")",
+        highlight=False,
+    )
+    for b in skipped:
+        console.print(f"  not built: {b.kustomization.name}: {escape(b.skipped or '')}")
+    console.print(
+        f"Schema-checked objects: {result.schema_checked}; kinds without a schema "
+        f"(unchecked): {len(result.unchecked_kinds)}",
+        highlight=False,
+    )
+    if result.unchecked_kinds:
+        console.print("  " + ", ".join(result.unchecked_kinds), highlight=False)
+    errors, warnings = len(result.errors), len(result.warnings)
+    if not errors and not warnings:
+        console.print("[green]✓ no findings[/green]")
+    else:
+        colour = "red" if errors else "yellow"
+        console.print(f"[{colour}]{errors} error(s), {warnings} warning(s)[/{colour}]")

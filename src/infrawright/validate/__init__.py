@@ -1,0 +1,1 @@
+"""Validation: real kustomize builds, schema checks and the pattern rules."""

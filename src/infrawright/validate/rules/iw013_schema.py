@@ -1,0 +1,58 @@
+"""IW013: objects match their CustomResourceDefinition schema.
+
+Default severity: error. Schemas come from CRDs in the repository, ``--crd-dir``
+folders and the config's ``crd_dirs``; kinds without a schema are listed as unchecked
+in the report, never passed silently.
+
+Why: the API server rejects an object that violates its schema, so the Kustomization
+fails at apply time on the cluster instead of in review.
+
+Bad::
+
+    kind: HelmRelease
+    spec:
+      interval: 5          # must be a duration string
+
+Good::
+
+    spec:
+      interval: 1h
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from infrawright.validate.context import Context
+from infrawright.validate.finding import Finding, Rule, Severity
+
+RULE = Rule("IW013", "objects match their CRD schema", Severity.ERROR)
+MAX_PER_OBJECT = 5
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    seen: set[tuple[str, int, str]] = set()
+    objects = [obj for _ks, obj in ctx.built()]
+    built_files = {o.file for o in objects}
+    # Flux Kustomizations in files no build covers (e.g. the bootstrap is not local).
+    objects += [ks.doc for ks in ctx.model.kustomizations if ks.doc.file not in built_files]
+    for obj in objects:
+        key = (obj.file, obj.line, obj.resource)
+        if key in seen:
+            continue
+        seen.add(key)
+        errors = ctx.schemas.errors(obj)
+        for path, message in errors[:MAX_PER_OBJECT]:
+            keys: list[str | int] = [int(p) if p.isdigit() else p for p in path.split(".")]
+            yield RULE.at(
+                obj,
+                f"{obj.kind} {obj.name}: {path}: {message}",
+                f"fix {path} to match the {obj.api_version} {obj.kind} schema",
+                line=ctx.line_of(obj, keys) if path != "(root)" else None,
+            )
+        if len(errors) > MAX_PER_OBJECT:
+            yield RULE.at(
+                obj,
+                f"{obj.kind} {obj.name}: {len(errors) - MAX_PER_OBJECT} more schema errors",
+                "fix the ones above first",
+            )

@@ -1,0 +1,90 @@
+"""Schema checks of built objects against CustomResourceDefinition schemas.
+
+Schemas come from CRD manifests in the repository, from ``--crd-dir`` folders and from
+the config's ``crd_dirs``. Kinds with no schema are reported as unchecked.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft7Validator
+
+from infrawright.repo.documents import Document, read_yaml_file
+
+GVK = tuple[str, str, str]
+
+
+def _openapi_to_jsonschema(schema: Any) -> Any:
+    """OpenAPI v3 ``nullable`` becomes a JSON-schema null type; the rest passes through."""
+    if isinstance(schema, dict):
+        out = {k: _openapi_to_jsonschema(v) for k, v in schema.items()}
+        if out.pop("nullable", False) is True and isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+        return out
+    if isinstance(schema, list):
+        return [_openapi_to_jsonschema(v) for v in schema]
+    return schema
+
+
+@dataclass
+class SchemaStore:
+    """CRD schemas by (group, version, kind), with compiled validators cached."""
+
+    schemas: dict[GVK, dict[str, Any]] = field(default_factory=dict)
+    origins: dict[GVK, str] = field(default_factory=dict)
+    _validators: dict[GVK, Draft7Validator] = field(default_factory=dict)
+
+    def add_crd(self, doc: Document) -> None:
+        spec = doc.spec
+        group = spec.get("group")
+        kind = (spec.get("names") or {}).get("kind")
+        if not isinstance(group, str) or not isinstance(kind, str):
+            return
+        for version in spec.get("versions") or []:
+            if not isinstance(version, dict):
+                continue
+            schema = (version.get("schema") or {}).get("openAPIV3Schema")
+            name = version.get("name")
+            if isinstance(schema, dict) and isinstance(name, str):
+                key = (group, name, kind)
+                self.schemas.setdefault(key, schema)
+                self.origins.setdefault(key, doc.file)
+
+    def add_documents(self, docs: Iterable[Document]) -> None:
+        for doc in docs:
+            if doc.kind == "CustomResourceDefinition":
+                self.add_crd(doc)
+
+    def add_dir(self, folder: Path) -> None:
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in (".yaml", ".yml") and path.is_file():
+                self.add_documents(read_yaml_file(path, path.as_posix()).objects)
+
+    def has(self, doc: Document) -> bool:
+        return self.key(doc) in self.schemas
+
+    @staticmethod
+    def key(doc: Document) -> GVK:
+        version = doc.api_version.rsplit("/", 1)[-1]
+        return (doc.group, version, doc.kind)
+
+    def errors(self, doc: Document) -> list[tuple[str, str]]:
+        """(JSON path, message) for every schema violation of ``doc``."""
+        key = self.key(doc)
+        schema = self.schemas.get(key)
+        if schema is None:
+            return []
+        validator = self._validators.get(key)
+        if validator is None:
+            validator = Draft7Validator(_openapi_to_jsonschema(copy.deepcopy(schema)))
+            self._validators[key] = validator
+        out = []
+        for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(e.absolute_path)):
+            path = ".".join(str(p) for p in err.absolute_path) or "(root)"
+            out.append((path, err.message))
+        return out

@@ -1,0 +1,49 @@
+"""Shared test helpers: fixture repos, the shared CRDs, a real kustomize, a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infrawright.validate.kustomize import Kustomize, find_kustomize
+
+TESTS = Path(__file__).resolve().parent
+PROJECT = TESTS.parent
+FIXTURES = TESTS / "testdata" / "repos"
+EXAMPLE = PROJECT / "examples" / "local-kube"
+SHARED = PROJECT.parent / "shared"
+
+
+def shared_path(name: str) -> Path:
+    """A folder of ../shared, or skip: CI provides it, a user's fresh clone may not."""
+    path = SHARED / name
+    if not path.is_dir():
+        pytest.skip(f"{path} not found: CI provides ../shared ({name}); a plain clone does not")
+    return path
+
+
+@pytest.fixture(scope="session")
+def crds() -> Path:
+    return shared_path("crds")
+
+
+@pytest.fixture(scope="session")
+def kustomize() -> Kustomize:
+    """The real kustomize; fails loudly (not skips) when there is none."""
+    return find_kustomize()
+
+
+def copy_repo(src: Path, dest: Path) -> Path:
+    """Copy a fixture repo into ``dest`` and make it a git repository."""
+    shutil.copytree(src, dest, symlinks=True)
+    subprocess.run(["git", "init", "-q", str(dest)], check=True)
+    return dest
+
+
+@pytest.fixture
+def example_copy(tmp_path: Path) -> Iterator[Path]:
+    yield copy_repo(EXAMPLE, tmp_path / "repo")

@@ -1,0 +1,101 @@
+"""The chart catalog: complete enough, well-formed, internally consistent."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from infrawright.catalog import Catalog, builtin_catalog
+from infrawright.catalog.schema import CatalogEntry
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+REQUIRED = {
+    "cilium",
+    "cert-manager",
+    "trust-manager",
+    "kube-prometheus-stack",
+    "prometheus-operator-crds",
+    "external-secrets",
+    "sealed-secrets",
+    "metallb",
+    "cloudnative-pg",
+    "kyverno",
+    "gatekeeper",
+    "longhorn",
+    "envoy-gateway",
+    "gateway-api-crds",
+    "velero",
+    "linkerd-crds",
+    "linkerd-control-plane",
+}
+ENTRIES = sorted(builtin_catalog().entries.values(), key=lambda e: e.name)
+
+
+def test_catalog_covers_the_named_charts_and_fifty_in_all() -> None:
+    catalog = builtin_catalog()
+    assert set(catalog.entries) >= REQUIRED
+    assert len(catalog) >= 50
+
+
+def test_catalog_spans_the_categories() -> None:
+    categories = {e.category for e in ENTRIES}
+    wanted = {"databases", "caches", "observability", "security", "policy", "ingress", "storage"}
+    assert wanted <= categories
+    assert {"secrets", "backup"} <= categories
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
+def test_entry_is_well_formed(entry: CatalogEntry) -> None:
+    assert DNS_LABEL.match(entry.name)
+    assert DNS_LABEL.match(entry.namespace)
+    assert entry.sources and all(s.startswith("https://") for s in entry.sources)
+    if entry.chart:
+        assert entry.chart.repository.startswith(("https://", "oci://"))
+        assert not entry.chart.repository.endswith("/" + entry.chart.name) or (
+            entry.chart.repository.startswith("https://")
+        )
+        assert entry.chart.version and not entry.chart.version.startswith(("^", "~", ">"))
+    for hook in entry.webhooks:
+        assert 0 < hook.service_port < 65536 and 0 < hook.container_port < 65536
+    for required in entry.requires:
+        assert required in builtin_catalog().entries, f"{entry.name} requires unknown {required}"
+    assert entry.pss.reason.strip()
+
+
+def test_known_facts() -> None:
+    catalog = builtin_catalog()
+    cert_manager = catalog.get("cert-manager")
+    assert cert_manager is not None
+    assert {g.group for g in cert_manager.provides} >= {"cert-manager.io"}
+    assert [(w.service_port, w.container_port) for w in cert_manager.webhooks] == [(443, 10250)]
+    assert cert_manager.metrics is not None
+    assert "prometheus.servicemonitor.enabled" in cert_manager.metrics.servicemonitor_values
+    cilium = catalog.get("cilium")
+    assert cilium is not None and cilium.pss.level == "privileged"
+    assert cilium.namespace == "kube-system"
+    trust = catalog.get("trust-manager")
+    assert trust is not None and "cert-manager" in trust.requires
+    kps = catalog.get("kube-prometheus-stack")
+    assert kps is not None
+    assert "monitoring.coreos.com" in {g.group for g in kps.provides}
+
+
+def test_chart_lookup_uses_the_repository_for_generic_names() -> None:
+    catalog = builtin_catalog()
+    entry = catalog.for_chart("cert-manager", "https://charts.jetstack.io")
+    assert entry is not None and entry.name == "cert-manager"
+    minio = catalog.get("minio-operator")
+    if minio is not None and minio.chart is not None and minio.chart.name == "operator":
+        assert catalog.for_chart("operator", "https://example.com/charts") is None
+        assert catalog.for_chart("operator", minio.chart.repository) == minio
+
+
+def test_config_entries_override_builtin() -> None:
+    base = builtin_catalog()
+    cilium = base.get("cilium")
+    assert cilium is not None
+    changed = cilium.model_copy(update={"namespace": "cilium"})
+    merged: Catalog = base.merged([changed])
+    assert merged.get("cilium") == changed
+    assert base.get("cilium") == cilium

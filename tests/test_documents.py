@@ -1,0 +1,89 @@
+"""Reading YAML: positions, tolerance of real-world YAML, bounds on hostile input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infrawright.repo.documents import decode, parse_text, read_yaml_file
+
+
+def test_documents_keep_their_start_line() -> None:
+    text = (
+        "# header\n---\napiVersion: v1\nkind: A\nmetadata: {name: a}\n---\n\n"
+        "apiVersion: v1\nkind: B\nmetadata: {name: b}\n"
+    )
+    parsed = parse_text(text, "f.yaml")
+    assert [(d.kind, d.line) for d in parsed.objects] == [("A", 3), ("B", 8)]
+
+
+def test_resource_id_namespaced_and_cluster_scoped() -> None:
+    parsed = parse_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: n}\n---\n"
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n",
+        "f.yaml",
+    )
+    assert [d.resource for d in parsed.objects] == ["ConfigMap/n/c", "Namespace/n"]
+
+
+def test_anchor_defined_twice_is_read_not_rejected() -> None:
+    parsed = parse_text("a: &x 1\nb: &x 2\nc: *x\n", "f.yaml")
+    assert parsed.problem is None
+    assert parsed.documents[0].data == {"a": 1, "b": 2, "c": 2}
+
+
+def test_bare_equals_and_application_tags_are_plain_values() -> None:
+    parsed = parse_text("a: =\nb: !env_var HOME\n", "f.yaml")
+    assert parsed.problem is None
+    assert parsed.documents[0].data == {"a": "=", "b": "HOME"}
+
+
+def test_alias_bomb_is_refused_quickly_with_its_line() -> None:
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    previous = "a"
+    for name in "bcdefghi":
+        lines.append(f"{name}: &{name} [{','.join(['*' + previous] * 9)}]")
+        previous = name
+    parsed = parse_text("\n".join(lines) + "\n", "bomb.yaml")
+    assert parsed.problem is not None
+    assert "alias" in parsed.problem.message
+    assert parsed.problem.line is not None and parsed.problem.line > 1
+
+
+def test_syntax_error_names_the_line() -> None:
+    parsed = parse_text("a: 1\nb: [1, 2\nc: 3\n", "bad.yaml")
+    assert parsed.problem is not None
+    assert parsed.problem.line == 3
+
+
+def test_non_utf8_names_line_and_byte() -> None:
+    text, problem = decode(b"a: 1\nb: caf\xe9\n", "latin.yaml")
+    assert text is None and problem is not None
+    assert problem.line == 2
+    assert "0xe9" in problem.message
+
+
+def test_binary_file_is_refused() -> None:
+    _text, problem = decode(b"\x00\x01\x02", "bin.yaml")
+    assert problem is not None and "binary" in problem.message
+
+
+def test_bom_and_crlf_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_bytes(b"\xef\xbb\xbfapiVersion: v1\r\nkind: A\r\nmetadata:\r\n  name: a\r\n")
+    parsed = read_yaml_file(path, "f.yaml")
+    assert parsed.problem is None
+    assert parsed.objects[0].name == "a"
+
+
+def test_sops_files_are_marked() -> None:
+    parsed = parse_text("kind: Secret\napiVersion: v1\nsops:\n  mac: x\n", "s.yaml")
+    assert parsed.sops
+
+
+@pytest.mark.parametrize("depth", [5_000])
+def test_deep_nesting_does_not_crash(depth: int) -> None:
+    parsed = parse_text("[" * depth + "]" * depth, "deep.yaml")
+    # Either read or refused with a message; never an exception.
+    assert parsed.problem is None or parsed.problem.message
