@@ -229,6 +229,6 @@ def test_missing_cluster_file_with_kustomizations_elsewhere(
     assert rules == {("IW002", "clusters/test/apps.yaml")}
 
 
-def test_implement_is_not_built_yet(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = cli(capsys, "implement", "Create HelmRelease for Redis caching")
+def test_llm_planner_is_not_built_yet(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "implement", "--planner", "llm", "install cert-manager")
     assert code == ExitCode.USAGE and "not built yet" in err

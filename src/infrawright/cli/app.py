@@ -193,16 +193,99 @@ def doctor_cmd() -> int:
     return int(ExitCode.OK)
 
 
+class Planner(StrEnum):
+    rules = "rules"
+    llm = "llm"
+
+
 @app.command("implement")
 def implement_cmd(
-    request: Annotated[str, typer.Argument(help="what to implement, in plain words")],
+    request: Annotated[
+        str | None, typer.Argument(help="what to implement, in plain words; - reads stdin")
+    ] = None,
+    repo: RepoOpt = None,
+    cluster: ClusterOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="show the diff, write nothing")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+    planner: Annotated[Planner, typer.Option("--planner")] = Planner.rules,
+    chart: Annotated[
+        str | None, typer.Option("--chart", help="REPO_URL/CHART or oci://REGISTRY/PATH/CHART")
+    ] = None,
+    chart_version: Annotated[
+        str | None, typer.Option("--version", help="chart version for --chart")
+    ] = None,
+    request_file: Annotated[
+        Path | None, typer.Option("--request-file", help="read the request from a file")
+    ] = None,
+    crd_dir: Annotated[
+        list[Path] | None, typer.Option("--crd-dir", help="folder of CRD manifests (repeatable)")
+    ] = None,
+    config: ConfigOpt = None,
 ) -> int:
-    """Implement a request as a validated change (not built yet)."""
-    del request
-    raise InfrawrightError(
-        "implement is not built yet in this version",
-        hint="`infrawright validate` and `infrawright graph` work today",
+    """Turn a request into a validated change that follows the repository's patterns."""
+    from infrawright.implement import implement
+    from infrawright.plan.rules import ChartOption, plan_request
+    from infrawright.report.implement import print_outcome
+
+    text = _read_request(request, request_file)
+    if planner is Planner.llm:
+        raise InfrawrightError(
+            "the LLM planner is not built yet", hint="use the default --planner rules"
+        )
+    root = find_root(repo)
+    os.environ.get("REPOS_ROOT")  # read for the record, as the seed command passes it
+    model = load_repo(root, cluster=cluster, config=load_config(root, config))
+    if model.cluster_file is None:
+        raise InfrawrightError(
+            "no cluster folder found under clusters/; implement needs the cluster file",
+            hint="pass --cluster NAME",
+        )
+    option = ChartOption.parse(chart, chart_version) if chart else None
+    plan = plan_request(text, model.catalog, chart=option)
+    err = _err()
+    err.print(
+        "[infrastructure-implementor] Starting infrastructure implementation...", markup=False
     )
+    outcome = implement(
+        model,
+        plan,
+        dry_run=dry_run,
+        crd_dirs=list(crd_dir or []),
+        progress=lambda msg: err.print(f"[infrastructure-implementor] {msg}", markup=False),
+    )
+    if as_json:
+        sys.stdout.write(formats.dumps(outcome.to_json()) + "\n")
+    else:
+        print_outcome(outcome, _out())
+    if outcome.status == "failed":
+        err.print("[infrastructure-implementor] Failed: nothing written", markup=False)
+        return int(ExitCode.FINDINGS)
+    err.print("[infrastructure-implementor] Complete ✓", markup=False)
+    return int(ExitCode.OK)
+
+
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+
+
+def _read_request(request: str | None, request_file: Path | None) -> str:
+    if request_file is not None:
+        try:
+            raw = request_file.read_bytes()[:MAX_REQUEST_BYTES]
+        except OSError as exc:
+            raise InfrawrightError(f"{request_file}: cannot read: {exc.strerror}") from None
+        text = raw.decode("utf-8", errors="replace")
+    elif request == "-":
+        text = sys.stdin.buffer.read(MAX_REQUEST_BYTES).decode("utf-8", errors="replace")
+    elif request:
+        text = request
+    else:
+        raise InfrawrightError(
+            "no request given", hint='e.g. implement-infra "Create HelmRelease for Redis caching"'
+        )
+    cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    return " ".join(cleaned.split())
 
 
 def main(argv: list[str] | None = None) -> None:

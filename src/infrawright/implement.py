@@ -1,0 +1,154 @@
+"""The implement pipeline: request -> Plan -> Changeset -> validated -> applied -> report.
+
+Nothing is written unless the changed tree, built and checked in a scratch copy, adds no
+finding to the ones the repository already has.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from infrawright.apply import apply_changes, safe_target
+from infrawright.model.repo import RepoModel
+from infrawright.plan.model import Plan
+from infrawright.render.changeset import Changeset
+from infrawright.render.engine import Renderer
+from infrawright.repo.conventions import infer
+from infrawright.repo.loader import load_repo
+from infrawright.validate.engine import ValidationResult, analyze, validate
+from infrawright.validate.finding import Finding
+
+Status = Literal["applied", "dry-run", "no-op", "failed"]
+Progress = Callable[[str], None]
+IGNORED = shutil.ignore_patterns(".git", ".infrawright", ".venv", "node_modules")
+
+
+@dataclass
+class Outcome:
+    """Everything the report needs."""
+
+    request: str
+    status: Status
+    plan: Plan | None
+    changes: Changeset = field(default_factory=Changeset)
+    created: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    layers: dict[str, int | None] = field(default_factory=dict)
+    added: list[str] = field(default_factory=list)
+    depends: dict[str, list[str]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    new_findings: list[Finding] = field(default_factory=list)
+    recreate_reasons: list[str] = field(default_factory=list)
+    recreate_command: str = ""
+    noop: list[str] = field(default_factory=list)
+    diff: str = ""
+    error: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.new_findings
+
+    def to_json(self, session: str = "") -> dict[str, Any]:
+        return {
+            "request": self.request,
+            "status": self.status,
+            "files": {"created": self.created, "modified": self.modified, "deleted": self.deleted},
+            "review": [
+                {"file": r.file, "line": r.line, "note": r.note} for r in self.changes.reviews
+            ],
+            "layers": self.layers,
+            "validation": {
+                "passed": self.passed,
+                "findings": [f.to_dict() for f in self.new_findings],
+                "existing_findings": [f.to_dict() for f in self.findings],
+            },
+            "recreate": {
+                "required": bool(self.recreate_reasons),
+                "reasons": self.recreate_reasons,
+                "command": self.recreate_command if self.recreate_reasons else "",
+            },
+            "session": session,
+            "diff": self.diff,
+            "error": self.error,
+            "notes": self.changes.messages + self.noop,
+        }
+
+
+def _key(f: Finding) -> tuple[str, str, str]:
+    return (f.rule, f.file, f.message)
+
+
+def validate_in_scratch(
+    model: RepoModel, changes: Changeset, crd_dirs: list[Path]
+) -> tuple[RepoModel, ValidationResult]:
+    """Copy the repository, apply the change there, load and validate the copy."""
+    with tempfile.TemporaryDirectory(prefix="infrawright-scratch-") as tmp:
+        scratch = Path(tmp) / "repo"
+        shutil.copytree(model.root, scratch, symlinks=True, ignore=IGNORED)
+        apply_changes(scratch, changes)
+        after = load_repo(scratch, cluster=model.cluster, config=model.config)
+        result = validate(after, crd_dirs=crd_dirs)
+        return after, result
+
+
+def implement(
+    model: RepoModel,
+    plan: Plan,
+    *,
+    dry_run: bool = False,
+    crd_dirs: list[Path] | None = None,
+    progress: Progress | None = None,
+) -> Outcome:
+    """Render, validate and (unless ``dry_run``) apply a Plan."""
+    say = progress or (lambda _msg: None)
+    crd_dirs = crd_dirs or []
+    say("Loading repository patterns...")
+    before = validate(model, crd_dirs=crd_dirs)
+    conventions = infer(model)
+    renderer = Renderer(before.analysis, conventions)
+    for op in plan.ops:
+        say(f"Implementing {op.component}...")
+    rendered = renderer.render(plan)
+    changes = rendered.changes
+    outcome = Outcome(plan.request, "no-op", plan, changes, noop=rendered.noop)
+    outcome.findings = list(before.findings)
+    outcome.layers = {k: v for k, v in before.analysis.graph.layers.items()}
+    outcome.recreate_command = model.config.recreate_command
+    if changes.is_empty():
+        return outcome
+    for rel in changes.files:
+        safe_target(model.root, rel)
+    outcome.created = changes.created(model.root)
+    outcome.modified = changes.modified(model.root)
+    outcome.deleted = changes.deleted()
+    outcome.added = rendered.added
+    outcome.depends = rendered.depends
+    say("Validating with kustomize build and the repository's rules...")
+    _after, result = validate_in_scratch(model, changes, crd_dirs)
+    known = {_key(f) for f in before.findings}
+    outcome.new_findings = [f for f in result.findings if _key(f) not in known]
+    outcome.layers = {k: v for k, v in result.analysis.graph.layers.items()}
+    outcome.diff = changes.diff(model.root) if dry_run else ""
+    if outcome.new_findings:
+        outcome.status = "failed"
+        outcome.error = f"the change adds {len(outcome.new_findings)} finding(s); nothing written"
+        return outcome
+    if dry_run:
+        outcome.status = "dry-run"
+        return outcome
+    apply_changes(model.root, changes)
+    outcome.status = "applied"
+    return outcome
+
+
+def reload(root: Path, model: RepoModel) -> RepoModel:
+    return load_repo(root, cluster=model.cluster, config=model.config)
+
+
+__all__ = ["Outcome", "analyze", "implement", "reload"]

@@ -1,0 +1,1 @@
+"""Plans: typed operations a planner proposes and the engine renders."""

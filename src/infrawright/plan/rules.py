@@ -1,0 +1,160 @@
+"""The default planner: understands requests by rules and the chart catalog, offline.
+
+It never asks: every choice it makes on the user's behalf becomes a REVIEW note on the
+operation. A request it cannot map to an operation raises :class:`NotUnderstoodError`, which
+says what was understood and gives example phrasings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from infrawright.catalog import Catalog, CatalogEntry
+from infrawright.errors import InfrawrightError
+from infrawright.plan.model import DNS_LABEL, AddHelmComponent, AddPlainComponent, ChartRef, Plan
+
+EXAMPLES = (
+    '"Create HelmRelease for Redis caching"',
+    '"install cert-manager"',
+    '"we need metallb"',
+    '"Add new component team-a with Flux Kustomization"',
+    '--chart https://charts.example.com/foo --version 1.2.3 "install foo" (charts not in '
+    "the catalog)",
+)
+_PLAIN_COMPONENT = re.compile(
+    r"\b(?:new\s+)?(?:component|namespace)\s+(?:called\s+|named\s+)?([a-z0-9][a-z0-9-]*)"
+)
+_WORDS = re.compile(r"[a-z0-9][a-z0-9.+-]*")
+
+
+class NotUnderstoodError(InfrawrightError):
+    """The request matched no operation the rule planner knows."""
+
+
+@dataclass(frozen=True)
+class ChartOption:
+    """``--chart REPO_URL/CHART`` or ``oci://REGISTRY/PATH/CHART`` with ``--version``."""
+
+    repository: str
+    name: str
+    version: str
+
+    @classmethod
+    def parse(cls, chart: str, version: str | None) -> ChartOption:
+        if not version:
+            raise InfrawrightError(
+                "--chart needs --version: infrawright pins every chart it writes",
+                hint="look the version up with `helm search repo` or the chart's page",
+            )
+        if "/" not in chart or not chart.startswith(("https://", "http://", "oci://")):
+            raise InfrawrightError(
+                f"--chart {chart!r}: expected REPO_URL/CHART or oci://REGISTRY/PATH/CHART",
+                hint="e.g. --chart https://charts.jetstack.io/cert-manager",
+            )
+        repository, name = chart.rstrip("/").rsplit("/", 1)
+        return cls(repository, name, version)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(_WORDS.findall(text.lower().replace("_", "-")))
+
+
+def match_catalog(catalog: Catalog, request: str) -> CatalogEntry | None:
+    """The catalog entry the request names: the longest name or alias found in it."""
+    words = f" {_normalise(request)} "
+    best: tuple[int, int, str] | None = None
+    for entry in catalog.entries.values():
+        for rank, phrase in [(1, entry.name)] + [(0, a) for a in entry.aliases]:
+            norm = _normalise(phrase)
+            variants = {norm, norm.replace("-", " "), norm.replace("-", "")}
+            for variant in variants:
+                if variant and f" {variant} " in words:
+                    score = (len(variant), rank, entry.name)
+                    if best is None or score > best:
+                        best = score
+    return catalog.get(best[2]) if best else None
+
+
+def plan_request(request: str, catalog: Catalog, *, chart: ChartOption | None = None) -> Plan:
+    """Map a request to a Plan, or raise :class:`NotUnderstoodError`."""
+    text = " ".join(request.split())
+    if not text:
+        raise NotUnderstoodError("the request is empty", hint=_examples())
+    entry = match_catalog(catalog, text)
+    if chart is not None:
+        return Plan(request=text, ops=(_custom_chart(text, chart, entry),))
+    if entry is not None and entry.chart is not None:
+        return Plan(request=text, ops=(helm_op(entry),))
+    plain = _PLAIN_COMPONENT.search(text.lower())
+    if plain and DNS_LABEL.match(plain.group(1)):
+        name = plain.group(1)
+        return Plan(
+            request=text,
+            ops=(
+                AddPlainComponent(
+                    component=name,
+                    namespace=name,
+                    review=(
+                        f"namespace {name} gets PSS level restricted until its workloads are known",
+                    ),
+                ),
+            ),
+        )
+    understood = (
+        f"it names {entry.name}, which is installed from plain manifests, not a chart"
+        if entry is not None
+        else "no chart from the catalog and no component name were found in it"
+    )
+    raise NotUnderstoodError(
+        f"request not understood: {text!r}: {understood}",
+        hint=_examples(),
+    )
+
+
+def helm_op(entry: CatalogEntry) -> AddHelmComponent:
+    assert entry.chart is not None
+    review = list(entry.review)
+    return AddHelmComponent(
+        component=entry.name,
+        namespace=entry.namespace,
+        catalog=entry.name,
+        chart=ChartRef(
+            name=entry.chart.name, repository=entry.chart.repository, version=entry.chart.version
+        ),
+        release_name=entry.release_name,
+        values={**entry.crd_values, **entry.values},
+        pss_level=entry.pss.level,
+        pss_reason=entry.pss.reason,
+        review=tuple(review),
+    )
+
+
+def _custom_chart(text: str, chart: ChartOption, entry: CatalogEntry | None) -> AddHelmComponent:
+    if entry is not None and entry.chart is not None and entry.chart.name == chart.name:
+        base = helm_op(entry)
+        return base.model_copy(
+            update={
+                "chart": ChartRef(
+                    name=chart.name, repository=chart.repository, version=chart.version
+                )
+            }
+        )
+    name = re.sub(r"[^a-z0-9-]", "-", chart.name.lower()).strip("-")[:63] or "component"
+    return AddHelmComponent(
+        component=name,
+        namespace=name,
+        chart=ChartRef(name=chart.name, repository=chart.repository, version=chart.version),
+        pss_level="baseline",
+        pss_reason="chart not in the catalog; baseline is a cautious default",
+        monitoring=False,
+        review=(
+            f"chart {chart.name} is not in the catalog: no CRDs, webhooks or metrics are "
+            "known for it; check its values and add a catalog entry in .infrawright.toml",
+            f"PSS level baseline chosen without knowing what {chart.name}'s pods need",
+        ),
+    )
+
+
+def _examples() -> str:
+    return "try one of: " + "; ".join(EXAMPLES)

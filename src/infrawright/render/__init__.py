@@ -1,0 +1,1 @@
+"""Rendering: manifests from data in the repository's style, edits, REVIEW comments."""

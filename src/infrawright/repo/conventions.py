@@ -1,0 +1,180 @@
+"""The repository's own style, inferred from the majority of its files.
+
+Every value infrawright writes that the repository already has an opinion on comes from
+here; the defaults apply only where the repository is silent. Each convention keeps how
+many files agreed, so ``infrawright conventions`` can show its evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from infrawright.model.flux import HELM_GROUP, SOURCE_GROUP, dotted_get, is_flux_kustomization
+from infrawright.model.repo import RepoModel
+
+PSS_PREFIX = "pod-security.kubernetes.io/"
+
+
+@dataclass(frozen=True)
+class Convention:
+    """One inferred value, how many places agreed, and out of how many."""
+
+    value: Any
+    agree: int
+    total: int
+
+    @property
+    def inferred(self) -> bool:
+        return self.total > 0
+
+
+def _majority(values: Iterable[Any], default: Any) -> Convention:
+    counts = Counter(v for v in values if v is not None)
+    total = sum(counts.values())
+    if not counts:
+        return Convention(default, 0, 0)
+    # Ties go to the value seen first in file order, so output is deterministic.
+    best = max(counts.items(), key=lambda kv: kv[1])
+    return Convention(best[0], best[1], total)
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """The style a new change follows; see :func:`infer`."""
+
+    helm_repository_namespace: Convention  # "flux-system" or "<component>"
+    helm_repository_interval: Convention
+    helm_release_interval: Convention
+    version_style: Convention  # "exact", "major" (1.x), "minor" (1.2.x)
+    version_quoted: Convention
+    remediation_retries: Convention
+    ks_interval: Convention
+    ks_prune: Convention
+    ks_wait: Convention
+    ks_timeout: Convention
+    ks_retry_interval: Convention
+    monitoring_wait: Convention
+    monitoring_timeout: Convention
+    pss_labels: Convention  # tuple of label keys
+    pss_version: Convention
+    network_policy_layout: Convention  # "folder" or "file"
+    sequence_indent: Convention  # True: "key:\n  - item"; False: "key:\n- item"
+    file_names: dict[str, Convention] = field(default_factory=dict)
+    depend_on_cni: Convention = Convention(True, 0, 0)
+
+    def rows(self) -> list[tuple[str, Convention]]:
+        out = [(k, v) for k, v in vars(self).items() if isinstance(v, Convention)]
+        out += [(f"file name for {k}", v) for k, v in sorted(self.file_names.items())]
+        return out
+
+
+_RANGE = re.compile(r"^[v]?\d+(\.\d+)?\.(x|X|\*)$")
+
+
+def _version_style(version: str) -> str:
+    if _RANGE.match(version):
+        return "major" if version.count(".") == 1 else "minor"
+    if version[:1] in "^~>=<" or "*" in version or " " in version:
+        return "range"
+    return "exact"
+
+
+def infer(model: RepoModel) -> Conventions:
+    """Infer the conventions of a repository (majority of files; defaults if silent)."""
+    objects = model.objects()
+    releases = [d for d in objects if d.kind == "HelmRelease" and d.group == HELM_GROUP]
+    repos = [d for d in objects if d.kind == "HelmRepository" and d.group == SOURCE_GROUP]
+    kss = [d for d in objects if is_flux_kustomization(d) and not d.file.endswith("gotk-sync.yaml")]
+    plain = [d for d in kss if not d.name.endswith("-monitoring")]
+    monitoring = [d for d in kss if d.name.endswith("-monitoring")]
+    namespaces = [d for d in objects if d.kind == "Namespace" and d.group == ""]
+
+    def repo_ns(doc: Any) -> str:
+        return "flux-system" if doc.namespace == "flux-system" else "<component>"
+
+    versions = [str(dotted_get(r.data, "spec.chart.spec.version") or "") for r in releases]
+    quoted = []
+    for release in releases:
+        text = _text(model, release.file)
+        match = re.search(r"^\s*version:\s*(\S)", text, re.M)
+        if match:
+            quoted.append(match.group(1) in "\"'")
+    labels = [
+        tuple(sorted(k for k in (d.metadata.get("labels") or {}) if k.startswith(PSS_PREFIX)))
+        for d in namespaces
+    ]
+    pss_versions = [
+        (d.metadata.get("labels") or {}).get(PSS_PREFIX + "enforce-version") for d in namespaces
+    ]
+    comp_root = model.root / model.config.components_dir
+    policy_layout = []
+    for comp in model.components:
+        folder = comp_root / comp
+        if (folder / "cilium-network-policies").is_dir():
+            policy_layout.append("folder")
+        elif any(
+            d.kind == "CiliumNetworkPolicy"
+            for f, yf in model.files.items()
+            if f.startswith(f"{model.config.components_dir}/{comp}/")
+            for d in yf.objects
+        ):
+            policy_layout.append("file")
+    indents = []
+    for file in {d.file for d in kss} | {
+        f for f in model.files if f.endswith("kustomization.yaml")
+    }:
+        for m in re.finditer(r"^( *)[A-Za-z]+:\n( *)- ", _text(model, file), re.M):
+            indents.append(len(m.group(2)) > len(m.group(1)))
+    names: dict[str, list[str]] = {}
+    for doc in objects:
+        if doc.file.startswith(model.config.components_dir + "/"):
+            names.setdefault(doc.kind, []).append(doc.file.rsplit("/", 1)[-1])
+    file_names = {
+        kind: _majority(values, None)
+        for kind, values in names.items()
+        if kind
+        in {"Namespace", "HelmRepository", "HelmRelease", "ServiceMonitor", "PrometheusRule"}
+    }
+    cni = {ks.name for ks in model.kustomizations if ks.name == "cilium"}
+    deps = [
+        any(d.get("name") in cni for d in (doc.spec.get("dependsOn") or []) if isinstance(d, dict))
+        for doc in plain
+        if doc.name not in cni
+    ]
+    return Conventions(
+        helm_repository_namespace=_majority((repo_ns(r) for r in repos), "flux-system"),
+        helm_repository_interval=_majority((r.spec.get("interval") for r in repos), "1h"),
+        helm_release_interval=_majority((r.spec.get("interval") for r in releases), "1h"),
+        version_style=_majority((_version_style(v) for v in versions if v), "minor"),
+        version_quoted=_majority(quoted, True),
+        remediation_retries=_majority(
+            (dotted_get(r.data, "spec.install.remediation.retries") for r in releases), 3
+        ),
+        ks_interval=_majority((d.spec.get("interval") for d in plain), "10m"),
+        ks_prune=_majority((d.spec.get("prune") for d in plain), False),
+        ks_wait=_majority((d.spec.get("wait") for d in plain), True),
+        ks_timeout=_majority((d.spec.get("timeout") for d in plain), "10m"),
+        ks_retry_interval=_majority((d.spec.get("retryInterval") for d in plain), None),
+        monitoring_wait=_majority((d.spec.get("wait") for d in monitoring), False),
+        monitoring_timeout=_majority((d.spec.get("timeout") for d in monitoring), "5m"),
+        pss_labels=_majority(
+            (lbl for lbl in labels if lbl),
+            (PSS_PREFIX + "enforce", PSS_PREFIX + "enforce-version"),
+        ),
+        pss_version=_majority(pss_versions, "latest"),
+        network_policy_layout=_majority(policy_layout, "folder"),
+        sequence_indent=_majority(indents, True),
+        file_names=file_names,
+        depend_on_cni=Convention(not deps or sum(deps) * 2 >= len(deps), sum(deps), len(deps)),
+    )
+
+
+def _text(model: RepoModel, rel: str) -> str:
+    try:
+        return (model.root / rel).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return ""

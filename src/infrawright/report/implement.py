@@ -1,0 +1,89 @@
+"""The implement report, as text for people (like the reference output) and JSON."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from infrawright.implement import Outcome
+
+
+def print_outcome(outcome: Outcome, console: Console) -> None:
+    title = {
+        "applied": "Infrastructure Implementation Complete",
+        "dry-run": "Infrastructure Implementation (dry run: nothing written)",
+        "no-op": "Nothing to do",
+        "failed": "Infrastructure Implementation Failed (nothing written)",
+    }[outcome.status]
+    console.print(f"## {title}\n", highlight=False)
+    console.print(f"Request: {escape(outcome.request)}\n", highlight=False)
+    if outcome.noop:
+        for line in outcome.noop:
+            console.print(f"- {escape(line)}", highlight=False)
+        console.print()
+    for heading, files in (
+        ("Files Created", outcome.created),
+        ("Files Modified", outcome.modified),
+        ("Files Deleted", outcome.deleted),
+    ):
+        if files:
+            console.print(f"### {heading}", highlight=False)
+            for f in files:
+                console.print(f"- `{escape(f)}`", highlight=False)
+            console.print()
+    if outcome.added:
+        console.print("### Bootstrap Layer Placement", highlight=False)
+        deps = outcome.depends
+        for name in outcome.added:
+            layer = outcome.layers.get(name)
+            where = f"Layer {layer}" if layer is not None else "no layer (cycle)"
+            extra = f" (depends on: {', '.join(deps[name])})" if deps.get(name) else ""
+            console.print(f"- `{escape(name)}` → {where}{extra}", highlight=False)
+        console.print()
+    if outcome.changes.reviews:
+        console.print("### Assumptions Made (REVIEW)", highlight=False)
+        for r in outcome.changes.reviews:
+            where = f"{r.file}:{r.line}" if r.line else r.file
+            console.print(f"- {escape(where)}: {escape(r.note)}", highlight=False)
+        console.print()
+    if outcome.changes.messages:
+        console.print("### Notes", highlight=False)
+        for m in outcome.changes.messages:
+            console.print(f"- {escape(m)}", highlight=False)
+        console.print()
+    console.print("### Cluster Recreate Required?", highlight=False)
+    if outcome.recreate_reasons:
+        console.print(f"- YES: {escape('; '.join(outcome.recreate_reasons))}", highlight=False)
+        console.print(f"- Run: {escape(outcome.recreate_command)}", highlight=False)
+    else:
+        console.print(
+            "- NO: new leaf Kustomizations only; existing bootstrap order is unchanged"
+            if outcome.added
+            else "- NO: nothing structural changed",
+            highlight=False,
+        )
+    console.print()
+    console.print("### Validation Results", highlight=False)
+    if outcome.status == "no-op":
+        console.print("- not needed: no change", highlight=False)
+    elif outcome.passed:
+        console.print(
+            "- Kustomize build: ✅ PASS (every Kustomization of the changed tree)", highlight=False
+        )
+        console.print("- Repository rules and CRD schemas: ✅ PASS (no new findings)")
+    else:
+        console.print("- ❌ FAIL: the change would add these findings:", highlight=False)
+        for finding in outcome.new_findings:
+            console.print(
+                f"  - {escape(finding.location())}: {finding.rule}: {escape(finding.message)}",
+                highlight=False,
+            )
+    if outcome.findings:
+        console.print(
+            f"- {len(outcome.findings)} finding(s) already in the repository (not blocking; "
+            "see `infrawright validate`)",
+            highlight=False,
+        )
+    if outcome.diff:
+        console.print()
+        console.print(outcome.diff, highlight=False, markup=False)
