@@ -29,7 +29,8 @@ def main() -> int:
         validate = ["validate", "--repo", str(repo)]
         if SHARED_CRDS.is_dir():
             validate += ["--crd-dir", str(SHARED_CRDS)]
-        for args in (["doctor"], validate, ["graph", "--repo", str(repo)]):
+        implement = ["implement", "--repo", str(repo), "Create HelmRelease for Redis caching"]
+        for args in (["doctor"], validate, implement, ["graph", "--repo", str(repo)]):
             shown = " ".join(
                 "<scratch copy of examples/local-kube>" if a == str(repo) else a for a in args
             )

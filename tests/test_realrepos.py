@@ -149,34 +149,9 @@ def test_config_file_is_used(name: str) -> None:
 @pytest.mark.parametrize(
     ("name", "folder"),
     [
-        pytest.param(
-            MON,
-            "monitoring/controllers",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="IW010 demands a kustomization.yaml, but Flux generates one for a "
-                "folder without it (and infrawright builds it that way successfully)",
-            ),
-        ),
-        pytest.param(
-            LINKERD,
-            "apps",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="IW010 demands apps/kustomization.yaml; Flux generates it",
-            ),
-        ),
-        pytest.param(
-            HOMEOPS,
-            "kubernetes/apps",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="IW010 demands kubernetes/apps/kustomization.yaml; Flux generates it",
-            ),
-        ),
+        (MON, "monitoring/controllers"),
+        (LINKERD, "apps"),
+        (HOMEOPS, "kubernetes/apps"),
     ],
 )
 def test_generated_kustomization_is_not_a_finding(name: str, folder: str) -> None:
@@ -188,19 +163,7 @@ def test_generated_kustomization_is_not_a_finding(name: str, folder: str) -> Non
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(
-            n,
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="IW011 reports the bootstrap GitRepository flux-system/flux-system as "
-                "undefined although is_local() treats it as this repository (gotk-sync.yaml "
-                "is a bootstrap placeholder; home-ops gets it from the flux-instance chart)",
-            ),
-        )
-        for n in (MON, LINKERD, HOMEOPS)
-    ],
+    [MON, LINKERD, HOMEOPS],
 )
 def test_bootstrap_source_is_known(name: str) -> None:
     bootstrap = "GitRepository/flux-system/flux-system"
@@ -216,12 +179,6 @@ def test_khe_kustomization_names() -> None:
     assert set(ks_names(res)) == {"apps", "infra-configs", "infra-controllers"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the loader reads Flux Kustomizations of every clusters/<c>/ folder, not just the "
-    "chosen one: 6 instead of 3, and IW009 reports each name as 'defined twice'",
-)
 def test_khe_only_the_chosen_cluster() -> None:
     res = result(KHE)
     assert len(kustomizations(res)) == 3
@@ -246,12 +203,6 @@ def test_khe_external_artifact_paths_raise_no_findings() -> None:
     assert not any("spec.path" in f.message for f in res.findings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="IW011 does not know the ExternalArtifacts that the ArtifactGenerator in "
-    "clusters/<c>/artifacts.yaml produces (spec.artifacts[].name)",
-)
 def test_khe_artifact_generator_provides_external_artifacts() -> None:
     assert findings(result(KHE), "IW011") == []
 
@@ -548,11 +499,6 @@ def test_homeops_no_dependency_on_own_child() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="IW004/IW005 hints hard-code namespaces/ instead of the configured components_dir",
-)
 def test_homeops_hints_use_components_dir() -> None:
     res = result(HOMEOPS)
     hints = [f.hint for f in findings(res, "IW004") + findings(res, "IW005")]

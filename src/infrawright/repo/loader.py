@@ -139,9 +139,19 @@ def load_repo(
             hint="fix the file so it parses; every infrastructure Kustomization lives there",
         )
 
+    other_clusters = (
+        tuple(
+            f"clusters/{p.name}/"
+            for p in (root / "clusters").iterdir()
+            if p.is_dir() and p.name != chosen
+        )
+        if chosen
+        else ()
+    )
     kustomizations = tuple(
         FluxKustomization.parse_doc(d)
-        for f in files.values()
+        for rel, f in files.items()
+        if not rel.startswith(other_clusters)
         for d in f.objects
         if is_flux_kustomization(d)
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sysconfig
@@ -147,7 +148,10 @@ def run_build(tool: Kustomize, folder: Path, *, timeout: float = BUILD_TIMEOUT_S
     return BuildResult(True, proc.stdout)
 
 
+_KLOG = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] (?:"command failed" err=)?')
+
+
 def _clean_error(stderr: str) -> str:
-    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
+    lines = [_KLOG.sub("", ln.strip()) for ln in stderr.strip().splitlines() if ln.strip()]
     text = " ".join(lines) if lines else "kustomize failed without a message"
     return text.removeprefix("Error: ").removeprefix("error: ")

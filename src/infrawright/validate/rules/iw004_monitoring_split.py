@@ -49,7 +49,8 @@ def check(ctx: Context) -> Iterator[Finding]:
                     obj,
                     f"{obj.kind} {obj.name} is applied by {ks.name}; monitoring objects "
                     f"belong in a separate {parent}{SUFFIX} Kustomization",
-                    f"move it to namespaces/{parent}{SUFFIX}/ with a Flux Kustomization that "
+                    f"move it to {ctx.model.config.components_dir}/{parent}{SUFFIX}/ with a "
+                    "Flux Kustomization that "
                     f"depends on {stacks[0] if stacks else 'the monitoring stack'} and {parent}",
                 )
             continue

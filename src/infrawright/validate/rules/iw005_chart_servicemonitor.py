@@ -49,6 +49,6 @@ def check(ctx: Context) -> Iterator[Finding]:
                     f"HelmRelease {release.name} switches on the {release.chart} chart's "
                     f"ServiceMonitor ({path}: true)",
                     f"set {path}: false and write the ServiceMonitor in "
-                    f"namespaces/<component>-monitoring/",
+                    f"{ctx.model.config.components_dir}/<component>-monitoring/",
                     line=ctx.line_of(release.doc, keys),
                 )

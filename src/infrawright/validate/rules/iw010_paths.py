@@ -2,9 +2,10 @@
 YAML file in a component folder is reachable from it.
 
 Default severity: error for a missing or escaping path, or a missing kustomization
-file; warning for an orphan file (the orphan part is a flat-layout check that
-``flat_layout = false`` switches off). The bootstrap ``flux-system`` Kustomization may
-rely on Flux generating its kustomization.
+file; warning for an orphan file. The kustomization-file and orphan parts are
+flat-layout checks that ``flat_layout = false`` switches off (Flux generates a
+kustomization for a folder without one); the bootstrap ``flux-system`` Kustomization
+may always rely on that.
 
 Why: Flux fails a Kustomization whose path is gone, and a file nobody lists is never
 applied, so whatever it was meant to do silently does not happen.
@@ -109,7 +110,8 @@ def check(ctx: Context) -> Iterator[Finding]:
                 line=ctx.line_of(ks.doc, ["spec", "path"]),
             )
             continue
-        if not has_kustomization_file(target) and not model.is_bootstrap(ks):
+        flat = model.config.flat_layout
+        if flat and not has_kustomization_file(target) and not model.is_bootstrap(ks):
             yield RULE.at(
                 ks.doc,
                 f"{model.rel(target)} has no kustomization.yaml (path of {ks.name})",

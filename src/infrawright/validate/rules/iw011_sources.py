@@ -39,16 +39,25 @@ SOURCE_KINDS = frozenset(
 
 def check(ctx: Context) -> Iterator[Finding]:
     model = ctx.model
-    known: set[tuple[str, str, str]] = set()
+    # The bootstrap source is the repository itself, whoever created it (flux bootstrap,
+    # a FluxInstance, the flux-instance chart).
+    known: set[tuple[str, str, str]] = {
+        (BOOTSTRAP_SOURCE.kind, BOOTSTRAP_SOURCE.namespace, BOOTSTRAP_SOURCE.name)
+    }
     for doc in model.objects():
         if doc.kind in SOURCE_KINDS and doc.group in (SOURCE_GROUP, ""):
             known.add((doc.kind, doc.namespace or "flux-system", doc.name))
-        if doc.kind == "FluxInstance":
-            known.add((BOOTSTRAP_SOURCE.kind, BOOTSTRAP_SOURCE.namespace, BOOTSTRAP_SOURCE.name))
+        if doc.kind == "ArtifactGenerator":
+            for artifact in doc.spec.get("artifacts") or []:
+                if isinstance(artifact, dict) and artifact.get("name"):
+                    namespace = doc.namespace or "flux-system"
+                    known.add(("ExternalArtifact", namespace, str(artifact["name"])))
     for _ks, obj in ctx.built():
         if obj.kind in SOURCE_KINDS:
             known.add((obj.kind, obj.namespace or "", obj.name))
-    names = sorted({n for _, _, n in known})
+
+    def same_kind(kind: str) -> list[str]:
+        return sorted({n for k, _, n in known if k == kind})
 
     def missing(kind: str, namespace: str, name: str) -> bool:
         return (kind, namespace, name) not in known
@@ -57,7 +66,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         src = ks.source
         if src is None or src.kind not in SOURCE_KINDS or not missing(*_key(src)):
             continue
-        close = difflib.get_close_matches(src.name, names, n=1)
+        close = difflib.get_close_matches(src.name, same_kind(src.kind), n=1)
         yield RULE.at(
             ks.doc,
             f"Kustomization {ks.name} uses source {src}, which is not defined in the repository",
@@ -68,7 +77,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         src = release.source
         if src is None or not missing(*_key(src)):
             continue
-        close = difflib.get_close_matches(src.name, names, n=1)
+        close = difflib.get_close_matches(src.name, same_kind(src.kind), n=1)
         yield RULE.at(
             release.doc,
             f"HelmRelease {release.name} uses chart source {src}, which is not defined "
