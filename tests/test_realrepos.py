@@ -506,12 +506,6 @@ def test_homeops_hints_use_components_dir() -> None:
     assert not any("namespaces/" in h for h in hints)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="built objects renamed by kustomize (Namespace '_' renamed by `namespace:`) lose "
-    "their source line, so IW007 findings have no line",
-)
 def test_homeops_renamed_objects_keep_their_line() -> None:
     iw007 = findings(result(HOMEOPS), "IW007")
     assert len(iw007) == 12

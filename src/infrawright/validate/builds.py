@@ -94,10 +94,12 @@ def _attribute(model: RepoModel, wrapper_parent: Path, docs: list[Document]) -> 
             file = model.rel(absolute)
             source = model.files.get(file)
             if source:
-                for candidate in source.objects:
-                    if candidate.kind == doc.kind and candidate.name == doc.name:
-                        line = candidate.line
-                        break
+                same_kind = [c for c in source.objects if c.kind == doc.kind]
+                named = [c for c in same_kind if c.name == doc.name]
+                # kustomize may rename an object (namespace:, namePrefix:); the file's only
+                # object of that kind is then the one it came from.
+                match = named or (same_kind if len(same_kind) == 1 else [])
+                line = match[0].line if match else None
         out.append(Document(file, line or 0, doc.index, doc.data))
     return out
 
