@@ -20,7 +20,7 @@ from infrawright.render.changeset import Changeset
 from infrawright.render.engine import Renderer
 from infrawright.repo.conventions import infer
 from infrawright.repo.loader import load_repo
-from infrawright.validate.engine import ValidationResult, analyze, validate
+from infrawright.validate.engine import ValidationResult, validate
 from infrawright.validate.finding import Finding
 
 Status = Literal["applied", "dry-run", "no-op", "failed"]
@@ -145,10 +145,3 @@ def implement(
     apply_changes(model.root, changes)
     outcome.status = "applied"
     return outcome
-
-
-def reload(root: Path, model: RepoModel) -> RepoModel:
-    return load_repo(root, cluster=model.cluster, config=model.config)
-
-
-__all__ = ["Outcome", "analyze", "implement", "reload"]

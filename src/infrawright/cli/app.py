@@ -20,7 +20,7 @@ from infrawright.repo.config import load_config
 from infrawright.repo.loader import find_root, load_repo
 from infrawright.report import formats
 from infrawright.report.text import print_validation
-from infrawright.validate.engine import analyze, validate
+from infrawright.validate.engine import ValidationResult, analyze, validate
 from infrawright.validate.kustomize import find_kustomize
 from infrawright.validate.rules import RULES
 
@@ -126,10 +126,7 @@ def _in_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
-def _render(result: object, fmt: Format) -> str:
-    from infrawright.validate.engine import ValidationResult
-
-    assert isinstance(result, ValidationResult)
+def _render(result: ValidationResult, fmt: Format) -> str:
     if fmt is Format.json:
         return formats.dumps(formats.validation_json(result))
     if fmt is Format.sarif:

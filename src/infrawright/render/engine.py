@@ -19,6 +19,7 @@ from infrawright.plan.model import AddHelmComponent, AddPlainComponent, Operatio
 from infrawright.render.changeset import Changeset, Review
 from infrawright.render.emit import KeyPath, Quoted, Style, dump
 from infrawright.repo.conventions import PSS_PREFIX, Conventions
+from infrawright.validate.context import helm_repository_urls
 from infrawright.validate.engine import Analysis
 
 CILIUM_GROUP = "cilium.io"
@@ -90,11 +91,7 @@ class Renderer:
 
     def installs(self, catalog_name: str) -> str | None:
         """The Kustomization whose HelmRelease installs a catalog chart."""
-        urls = {
-            d.name: str(d.spec.get("url"))
-            for d in self.model.objects()
-            if d.kind in ("HelmRepository", "OCIRepository")
-        }
+        urls = helm_repository_urls(self.model)
         for build in self.analysis.builds.values():
             for obj in build.objects:
                 if obj.kind != "HelmRelease":

@@ -124,12 +124,8 @@ def build_one(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> Build
         return Build(ks, folder, error=parsed.problem.message, generated=generated)
     # The wrapper lived in a temp folder; origins are relative to it. Both wrappers put
     # their kustomization at <tmp>/kustomization.yaml, so resolve against a stand-in.
-    objects = _attribute_with_tmp(model, parsed.documents)
+    objects = _attribute(model, Path(tempfile.gettempdir()), list(parsed.documents))
     return Build(ks, folder, objects=tuple(objects), generated=generated)
-
-
-def _attribute_with_tmp(model: RepoModel, docs: tuple[Document, ...]) -> list[Document]:
-    return _attribute(model, Path(tempfile.gettempdir()), list(docs))
 
 
 def _tidy(message: str, root: Path) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from infrawright.errors import ExitCode, UsageError
@@ -123,12 +123,10 @@ def validate(
             if store.has(obj):
                 checked += 1
             else:
-                unchecked.add(f"{obj.api_version}/{obj.kind}" if obj.group else f"v1/{obj.kind}")
+                unchecked.add(f"{obj.api_version}/{obj.kind}")
     unique = sorted(set(findings), key=Finding.sort_key)
     return ValidationResult(analysis, tuple(unique), tuple(sorted(unchecked)), checked)
 
 
 def _with_severity(finding: Finding, severity: Severity) -> Finding:
-    from dataclasses import replace
-
     return replace(finding, severity=severity)
