@@ -331,13 +331,6 @@ def test_linkerd_nested_kustomizations_are_built_into_their_namespaces() -> None
     assert nested == {("backend", "podinfo"), ("frontend", "podinfo")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a Flux Kustomization's namespace set by the kustomization.yaml that lists it "
-    "(apps/backend, apps/frontend) is ignored; both podinfo become flux-system/podinfo "
-    "and IW009 reports 'defined twice'",
-)
 def test_linkerd_podinfo_namespaces() -> None:
     res = result(LINKERD)
     keys = {ks.key for ks in kustomizations(res) if ks.name == "podinfo"}
@@ -345,12 +338,6 @@ def test_linkerd_podinfo_namespaces() -> None:
     assert findings(res, "IW009") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="builds (and the graph) are keyed by bare name: the two podinfo Kustomizations "
-    "collapse into one, so the summary counts do not add up (9 vs 8)",
-)
 def test_linkerd_one_build_per_kustomization() -> None:
     res = result(LINKERD)
     assert len(res.analysis.builds) == len(kustomizations(res)) == 9
@@ -431,24 +418,17 @@ def test_homeops_true_findings() -> None:
     res = result(HOMEOPS)
     iw005 = {(f.resource, f.message) for f in findings(res, "IW005")}
     assert (
-        "HelmRelease/cert-manager",
+        "HelmRelease/cert-manager/cert-manager",
         "HelmRelease cert-manager switches on the cert-manager chart's ServiceMonitor "
         "(prometheus.servicemonitor.enabled: true)",
     ) in iw005
     iw003 = [f for f in findings(res, "IW003") if f.resource == "Kustomization/certificates-export"]
     assert any("applies Certificate (cert-manager.io" in f.message for f in iw003)
     iw004 = {f.resource for f in findings(res, "IW004")}
-    assert "ServiceMonitor/grafana" in iw004
-    assert "PodMonitor/flux-components" in iw004
+    assert "ServiceMonitor/o11y/grafana" in iw004
+    assert "PodMonitor/flux-system/flux-components" in iw004
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="dependsOn with namespace kube-system: multus-networks gets its namespace from "
-    "kubernetes/apps/kube-system/kustomization.yaml, which the loader ignores, so IW009 "
-    "reports it as missing (3 times)",
-)
 def test_homeops_cross_namespace_depends_on() -> None:
     res = result(HOMEOPS)
     [multus] = [ks for ks in kustomizations(res) if ks.name == "multus-networks"]
@@ -456,13 +436,6 @@ def test_homeops_cross_namespace_depends_on() -> None:
     assert findings(res, "IW009") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Flux spec.targetNamespace is not applied to built objects: HelmReleases have no "
-    "namespace and IW008 says 'in namespace  admits' (and pools every namespace-less "
-    "CiliumNetworkPolicy together)",
-)
 def test_homeops_target_namespace_applied() -> None:
     res = result(HOMEOPS)
     [release] = [o for o in build_of(res, "cert-manager").objects if o.kind == "HelmRelease"]
@@ -470,12 +443,6 @@ def test_homeops_target_namespace_applied() -> None:
     assert not any("namespace  " in f.message for f in findings(res, "IW008"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Flux spec.components (and postBuild.substitute) are not applied when building: "
-    "the kopiur backup component of home-assistant is missing from its build",
-)
 def test_homeops_flux_components_are_built() -> None:
     objects = build_of(result(HOMEOPS), "home-assistant").objects
     kopiur = {o.kind: o.name for o in objects if o.group == "kopiur.home-operations.com"}
@@ -483,12 +450,6 @@ def test_homeops_flux_components_are_built() -> None:
     assert kopiur["Restore"] == "home-assistant"  # ${APP} substituted
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="IW003 tells cluster-apps to depend on external-secrets, a Kustomization that "
-    "cluster-apps itself applies: that dependsOn could never become Ready",
-)
 def test_homeops_no_dependency_on_own_child() -> None:
     iw003 = findings(result(HOMEOPS), "IW003")
     assert not [
@@ -497,6 +458,9 @@ def test_homeops_no_dependency_on_own_child() -> None:
         if f.resource == "Kustomization/flux-system/cluster-apps"
         and "spec.dependsOn of cluster-apps" in f.hint
     ]
+    [moved] = [f for f in iw003 if "so it cannot wait for it" in f.message]
+    assert moved.file == "kubernetes/components/alerts/github-status/externalsecret.yaml"
+    assert "external-secrets" in moved.hint
 
 
 def test_homeops_hints_use_components_dir() -> None:

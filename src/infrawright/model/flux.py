@@ -54,15 +54,18 @@ class FluxKustomization:
     source: Ref | None
     patches: tuple[dict[str, Any], ...]
     doc: Document
+    target_namespace: str | None = None
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
 
     @classmethod
-    def parse_doc(cls, doc: Document) -> FluxKustomization:
+    def parse_doc(cls, doc: Document, namespace: str | None = None) -> FluxKustomization:
+        """``namespace`` is the one the object really gets when the file that defines it is
+        included by a kustomization.yaml with ``namespace:`` (it overrides the document)."""
         spec = doc.spec
-        namespace = doc.namespace or "flux-system"
+        namespace = namespace or doc.namespace or "flux-system"
         deps: list[Ref] = []
         for item in spec.get("dependsOn") or []:
             if isinstance(item, dict) and item.get("name"):
@@ -79,6 +82,7 @@ class FluxKustomization:
             )
         patches = tuple(p for p in spec.get("patches") or [] if isinstance(p, dict))
         path = spec.get("path")
+        target = spec.get("targetNamespace")
         return cls(
             name=doc.name,
             namespace=namespace,
@@ -87,6 +91,7 @@ class FluxKustomization:
             source=source,
             patches=patches,
             doc=doc,
+            target_namespace=str(target) if isinstance(target, str) and target else None,
         )
 
 

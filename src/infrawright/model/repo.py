@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from infrawright.catalog import Catalog
@@ -49,6 +51,30 @@ class RepoModel:
             if ks.name == name and ks.namespace == namespace:
                 return ks
         return None
+
+    @cached_property
+    def labels(self) -> dict[tuple[str, str], str]:
+        """(namespace, name) -> the label builds and the graph use: the bare name when it
+        is unique in the repository, else ``namespace/name``."""
+        counts = Counter(ks.name for ks in self.kustomizations)
+        return {
+            (ks.namespace, ks.name): ks.name if counts[ks.name] == 1 else ks.key
+            for ks in self.kustomizations
+        }
+
+    def label(self, ks: FluxKustomization) -> str:
+        return self.labels[(ks.namespace, ks.name)]
+
+    def label_of(self, ref: Ref) -> str:
+        """Label of the Kustomization a dependsOn entry names (``ns/name`` if unknown)."""
+        return self.labels.get((ref.namespace, ref.name), f"{ref.namespace}/{ref.name}")
+
+    @cached_property
+    def by_label(self) -> dict[str, FluxKustomization]:
+        out: dict[str, FluxKustomization] = {}
+        for ks in self.kustomizations:
+            out.setdefault(self.label(ks), ks)
+        return out
 
     def is_local(self, ks: FluxKustomization) -> bool:
         """True when the Kustomization's source is this repository (so it can be built)."""

@@ -11,7 +11,8 @@ from infrawright.errors import RepoLoadError, UsageError
 from infrawright.model.flux import FluxKustomization, is_flux_kustomization
 from infrawright.model.repo import RepoModel
 from infrawright.repo.config import Config, load_config
-from infrawright.repo.documents import ParseProblem, YamlFile, read_yaml_file
+from infrawright.repo.documents import Document, ParseProblem, YamlFile, read_yaml_file
+from infrawright.repo.inclusion import Inclusion, index_inclusion
 
 SKIP_DIRS = frozenset({"node_modules", "vendor", "__pycache__"})
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -148,13 +149,15 @@ def load_repo(
         if chosen
         else ()
     )
-    kustomizations = tuple(
-        FluxKustomization.parse_doc(d)
+    inclusion = index_inclusion(files)
+    found = [
+        (d, inclusion.namespace_of(rel))
         for rel, f in files.items()
         if not rel.startswith(other_clusters)
         for d in f.objects
         if is_flux_kustomization(d)
-    )
+    ]
+    kustomizations = _with_target_namespaces(root, inclusion, found)
     if not kustomizations:
         detail = (
             f"{cluster_file} does not exist"
@@ -185,3 +188,37 @@ def load_repo(
         components=components,
         problems=tuple(problems),
     )
+
+
+def _with_target_namespaces(
+    root: Path, inclusion: Inclusion, found: list[tuple[Document, str | None]]
+) -> tuple[FluxKustomization, ...]:
+    """Parse Kustomizations with their real namespace.
+
+    A definition's namespace comes from the kustomization.yaml files that include it;
+    when the outermost of those folders is the path of a Flux Kustomization with
+    ``spec.targetNamespace``, Flux puts everything it applies there, which wins.
+    """
+    first = [FluxKustomization.parse_doc(d, ns) for d, ns in found]
+    targets: dict[str, str] = {}
+    real_root = root.resolve()
+    for ks in first:
+        if ks.target_namespace and "${" not in ks.target_namespace and ks.path:
+            folder = (real_root / ks.path.lstrip("/")).resolve()
+            try:
+                rel = folder.relative_to(real_root).as_posix() or "."
+            except ValueError:
+                continue
+            targets.setdefault(rel, ks.target_namespace)
+    if not targets:
+        return tuple(first)
+    out: list[FluxKustomization] = []
+    for (doc, ns), ks in zip(found, first, strict=True):
+        top = inclusion.top(doc.file) or _folder(doc.file)
+        target = targets.get(top)
+        out.append(FluxKustomization.parse_doc(doc, target) if target and target != ns else ks)
+    return tuple(out)
+
+
+def _folder(rel: str) -> str:
+    return rel.rsplit("/", 1)[0] if "/" in rel else "."

@@ -6,7 +6,6 @@ kustomize's origin annotations) and the line of the matching source document.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,8 @@ from typing import Any
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.repo.documents import Document, parse_text
-from infrawright.validate.kustomize import BuildResult, Kustomize, build, run_build
+from infrawright.validate.flux_build import overlay_for, substitute_objects, variables
+from infrawright.validate.kustomize import Kustomize, build_wrapped
 
 ORIGIN = "config.kubernetes.io/origin"
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -39,28 +39,19 @@ def has_kustomization_file(folder: Path) -> bool:
     return any((folder / name).is_file() for name in KUSTOMIZATION_FILES)
 
 
-def _generated_build(tool: Kustomize, folder: Path) -> BuildResult:
-    """Build a folder without a kustomization file the way Flux does: every manifest
-    in it, and sub-folders that have their own kustomization file."""
-    resources: list[str] = []
+def _loose_files(folder: Path) -> list[Path]:
+    """What Flux builds from a folder without a kustomization file: every manifest in
+    it, and sub-folders that have their own kustomization file."""
+    resources: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)
         if here != folder and has_kustomization_file(here):
-            resources.append(str(here))
+            resources.append(here)
             dirnames[:] = []
             continue
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        resources.extend(str(here / n) for n in sorted(filenames) if n.endswith((".yaml", ".yml")))
-    with tempfile.TemporaryDirectory(prefix="infrawright-gen-") as tmp:
-        wrapper = Path(tmp)
-        listed = [os.path.relpath(r, wrapper) for r in resources]
-        (wrapper / "kustomization.yaml").write_text(
-            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-            f"resources: {json.dumps(listed)}\nbuildMetadata: [originAnnotations]\n",
-            encoding="utf-8",
-        )
-        relaxed = Kustomize((*tool.argv, "--load-restrictor", "LoadRestrictionsNone"), "", "")
-        return run_build(relaxed, wrapper)
+        resources.extend(here / n for n in sorted(filenames) if n.endswith((".yaml", ".yml")))
+    return resources
 
 
 def _strip_origin(data: dict[str, Any]) -> str | None:
@@ -116,7 +107,14 @@ def build_one(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> Build
         # Never hand kustomize a file we refused: an alias bomb would exhaust its memory.
         return Build(ks, folder, skipped=f"{broken[0]} cannot be read (see IW000)")
     generated = not has_kustomization_file(target)
-    result = _generated_build(tool, target) if generated else build(tool, target)
+    flux = overlay_for(ks, target)
+    result = build_wrapped(
+        tool,
+        _loose_files(target) if generated else [target],
+        overlay=flux.fields,
+        components=flux.components,
+        relaxed=generated,
+    )
     if not result.ok:
         return Build(ks, folder, error=_tidy(result.error, model.root), generated=generated)
     parsed = parse_text(result.output, f"<build of {folder}>")
@@ -125,6 +123,9 @@ def build_one(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> Build
     # The wrapper lived in a temp folder; origins are relative to it. Both wrappers put
     # their kustomization at <tmp>/kustomization.yaml, so resolve against a stand-in.
     objects = _attribute(model, Path(tempfile.gettempdir()), list(parsed.documents))
+    known = variables(ks, model.objects())
+    if known is not None:
+        objects = substitute_objects(objects, known)
     return Build(ks, folder, objects=tuple(objects), generated=generated)
 
 

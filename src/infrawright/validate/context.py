@@ -45,6 +45,14 @@ class Context:
             return [configured]
         return self.index.providers_of(MONITORING_GROUP)
 
+    def source_of(self, obj: Document) -> Document | None:
+        """The repository document a built object came from, as written (before Flux
+        patches, namespaces or substitution were applied)."""
+        source = self.model.files.get(obj.file)
+        if source is None:
+            return None
+        return next((d for d in source.objects if d.line == obj.line), None)
+
     def line_of(self, doc: Document, keys: Sequence[str | int]) -> int | None:
         if not doc.file or not doc.line:
             return None

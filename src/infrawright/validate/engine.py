@@ -61,10 +61,14 @@ def analyze(
     tool = tool or find_kustomize()
     if progress:
         progress(f"building {len(model.kustomizations)} Kustomizations with {tool.describe()}")
-    builds = {b.kustomization.name: b for b in build_all(model, tool)}
+    builds: dict[str, Build] = {}
+    for b in build_all(model, tool):
+        builds.setdefault(model.label(b.kustomization), b)
     outputs = {name: b.objects for name, b in builds.items()}
     index = build_index(model.catalog, outputs, helm_repository_urls(model), model.config.providers)
-    deps = {ks.name: [d.name for d in ks.depends_on] for ks in model.kustomizations}
+    deps = {
+        label: [model.label_of(d) for d in ks.depends_on] for label, ks in model.by_label.items()
+    }
     graph = build_graph(deps, index.crd_edges())
     return Analysis(model, builds, index, graph, tool)
 

@@ -14,9 +14,11 @@ import shutil
 import subprocess
 import sysconfig
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from infrawright.errors import ToolMissingError
 
@@ -110,21 +112,48 @@ def find_kustomize() -> Kustomize:
     return Kustomize(argv, source, _version_of(argv))
 
 
-def build(tool: Kustomize, path: Path, *, timeout: float = BUILD_TIMEOUT_S) -> BuildResult:
-    """``kustomize build`` of one folder, with origin annotations on every object.
+def build(
+    tool: Kustomize,
+    path: Path,
+    *,
+    overlay: Mapping[str, Any] | None = None,
+    components: Sequence[Path] = (),
+    timeout: float = BUILD_TIMEOUT_S,
+) -> BuildResult:
+    """``kustomize build`` of one folder, with origin annotations on every object."""
+    return build_wrapped(tool, [path], overlay=overlay, components=components, timeout=timeout)
 
-    The folder is wrapped by a throwaway kustomization that lists it and asks for
-    ``originAnnotations``, so each built object names the file it came from; the
-    user's files are not touched.
+
+def build_wrapped(
+    tool: Kustomize,
+    resources: Sequence[Path],
+    *,
+    overlay: Mapping[str, Any] | None = None,
+    components: Sequence[Path] = (),
+    relaxed: bool = False,
+    timeout: float = BUILD_TIMEOUT_S,
+) -> BuildResult:
+    """Build ``resources`` through a throwaway kustomization that lists them.
+
+    The wrapper asks for ``originAnnotations``, so each built object names the file it
+    came from, and carries what Flux adds on top of a folder's own kustomization
+    (``overlay``: namespace, patches, images, ...; ``components``); the user's files are
+    never touched. ``relaxed`` lifts the load restrictor, for loose files.
     """
     with tempfile.TemporaryDirectory(prefix="infrawright-build-") as tmp:
         wrapper = Path(tmp)
-        rel = os.path.relpath(path, wrapper)
-        (wrapper / "kustomization.yaml").write_text(
-            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-            f"resources:\n  - {json.dumps(rel)}\nbuildMetadata: [originAnnotations]\n",
-            encoding="utf-8",
-        )
+        data: dict[str, Any] = {
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": [os.path.relpath(r, wrapper) for r in resources],
+        }
+        if components:
+            data["components"] = [os.path.relpath(c, wrapper) for c in components]
+        data.update(overlay or {})
+        data["buildMetadata"] = ["originAnnotations"]
+        (wrapper / "kustomization.yaml").write_text(json.dumps(data, indent=1), encoding="utf-8")
+        if relaxed:
+            tool = Kustomize((*tool.argv, "--load-restrictor", "LoadRestrictionsNone"), "", "")
         return run_build(tool, wrapper, timeout=timeout)
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from infrawright.model.flux import KUSTOMIZE_GROUP
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
 
@@ -34,20 +35,30 @@ RULE = Rule("IW003", "CRD consumers depend on their provider", Severity.ERROR)
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    by_name = {ks.name: ks for ks in ctx.model.kustomizations}
+    model = ctx.model
     for consumer, uses in sorted(ctx.index.uses.items()):
-        ks = by_name.get(consumer)
+        ks = model.by_label.get(consumer)
         if ks is None:
             continue
-        direct = {d.name for d in ks.depends_on}
+        direct = {model.label_of(d) for d in ks.depends_on}
+        children = _children(ctx, consumer)
         reported: set[str] = set()
         for use in uses:
             if direct & set(use.providers) or use.group in reported:
                 continue
             reported.add(use.group)
-            wanted = use.providers[0]
-            others = f" (or one of: {', '.join(use.providers)})" if len(use.providers) > 1 else ""
             line = ctx.line_of(ks.doc, ["spec", "dependsOn"]) or ks.doc.line
+            wanted = use.providers[0]
+            if set(use.providers) <= children:
+                # A parent cannot wait for a Kustomization it applies itself.
+                yield RULE.at(
+                    use.obj,
+                    f"{consumer} applies {use.kind} ({use.group}, from {use.obj.file}) and also "
+                    f"the Kustomization {wanted} that installs that CRD, so it cannot wait for it",
+                    f"move {use.obj.file} into a Kustomization of its own that depends on {wanted}",
+                )
+                continue
+            others = f" (or one of: {', '.join(use.providers)})" if len(use.providers) > 1 else ""
             yield RULE.at(
                 ks.doc,
                 f"{consumer} applies {use.kind} ({use.group}, from {use.obj.file}) "
@@ -55,3 +66,18 @@ def check(ctx: Context) -> Iterator[Finding]:
                 f"add `- name: {wanted}` to spec.dependsOn of {consumer}",
                 line=line,
             )
+
+
+def _children(ctx: Context, label: str) -> set[str]:
+    """Labels of the Flux Kustomizations that ``label``'s build applies."""
+    build = ctx.builds.get(label)
+    if build is None:
+        return set()
+    parent_ns = build.kustomization.namespace
+    return {
+        ctx.model.labels[key]
+        for obj in build.objects
+        if obj.kind == "Kustomization" and obj.group == KUSTOMIZE_GROUP
+        for key in [(obj.namespace or parent_ns, obj.name)]
+        if key in ctx.model.labels
+    }

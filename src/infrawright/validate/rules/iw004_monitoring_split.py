@@ -54,7 +54,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                     f"depends on {stacks[0] if stacks else 'the monitoring stack'} and {parent}",
                 )
             continue
-        deps = {d.name for d in ks.depends_on}
+        deps = {ctx.model.label_of(d) for d in ks.depends_on} | {d.name for d in ks.depends_on}
         parent = ks.name[: -len(SUFFIX)]
         line = ctx.line_of(ks.doc, ["spec", "dependsOn"]) or ks.doc.line
         if stacks and not deps & set(stacks):

@@ -112,7 +112,9 @@ def banned_in_patch(patch: dict[str, Any], depth: int = 0) -> list[tuple[str, st
 
 def check(ctx: Context) -> Iterator[Finding]:
     for _ks, release in ctx.helm_releases():
-        for path, setting in banned_in_spec(release.doc.spec):
+        # Settings a Flux patch puts in are reported at the patch (below), not here.
+        written = ctx.source_of(release.doc) or release.doc
+        for path, setting in banned_in_spec(written.spec):
             yield RULE.at(
                 release.doc,
                 f"HelmRelease {release.name} sets {setting} at {path}",

@@ -55,9 +55,8 @@ def check(ctx: Context) -> Iterator[Finding]:
                 hint,
                 line=ctx.line_of(ks.doc, ["spec", "dependsOn", index]),
             )
-    by_name = {ks.name: ks for ks in model.kustomizations}
     for cycle in ctx.graph.cycles:
-        first = by_name.get(cycle[0])
+        first = model.by_label.get(cycle[0])
         loop = " -> ".join([*cycle, cycle[0]])
         yield RULE.at(
             first.doc if first else None,
