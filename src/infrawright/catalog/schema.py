@@ -2,15 +2,18 @@
 
 The catalog is data, not code: every fact about a public chart that the validator or the
 planner relies on (where the chart lives, which API groups it installs, which admission
-webhooks it registers, how its ServiceMonitor is switched, which Pod Security level its
-pods need) is written down once here and checked against public sources.
+webhooks it registers, how its ServiceMonitor is switched, which metrics it exports and
+which alerts are worth writing on them, which Pod Security level its pods need) is written
+down once here and checked against public sources.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PssLevel = Literal["privileged", "baseline", "restricted"]
 Category = Literal[
@@ -31,6 +34,15 @@ Category = Literal[
     "operations",
     "crds",
 ]
+Severity = Literal["critical", "warning", "info"]
+ParamValue = int | float | str
+
+#: A parameter placeholder in an alert's expr or summary: ``{days}``. Only a bare lowercase
+#: identifier between single braces counts, so PromQL label matchers (``{job="x"}``) and
+#: Prometheus templating (``{{ $labels.name }}``) are never mistaken for one.
+PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_][a-z0-9_]*)\}(?!\})")
+#: A Prometheus duration as PrometheusRule ``for`` takes it: ``10m``, ``1h30m``, ``0s``.
+DURATION = r"^(?:[0-9]+(?:ms|s|m|h|d|w|y))+$"
 
 
 class _Frozen(BaseModel):
@@ -64,6 +76,60 @@ class Webhook(_Frozen):
     )
 
 
+class Alert(_Frozen):
+    """One PrometheusRule alert for a chart, written on the metric names it really exports.
+
+    ``expr`` and ``summary`` may hold ``{name}`` placeholders; each one is a key of
+    ``params``, whose values are the defaults a request may override ("within 7 days").
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    name: str = Field(
+        pattern=r"^[A-Z][A-Za-z0-9]*$",
+        description="PrometheusRule alert name in CamelCase, unique across the catalog",
+    )
+    keywords: tuple[str, ...] = Field(
+        min_length=1, description="lowercase words or phrases a request uses for this alert"
+    )
+    expr: str = Field(description="PromQL on the chart's metric names, with {param} placeholders")
+    params: dict[str, ParamValue] = Field(
+        default_factory=dict, description="placeholder defaults, e.g. {'days': 21}"
+    )
+    for_: str = Field(alias="for", pattern=DURATION, description="PrometheusRule for, e.g. 10m")
+    severity: Severity
+    summary: str = Field(
+        description="one-line summary; may use {{ $labels.x }} templating and {param} placeholders"
+    )
+    source: str = Field(
+        description="URL where the metric names (or the upstream rule) were checked"
+    )
+
+    @model_validator(mode="after")
+    def _placeholders_have_defaults(self) -> Alert:
+        missing = sorted(self.placeholders() - set(self.params))
+        if missing:
+            raise ValueError(f"placeholders without a default in params: {', '.join(missing)}")
+        return self
+
+    def placeholders(self) -> set[str]:
+        """The ``{name}`` placeholders used in expr and summary."""
+        return set(PLACEHOLDER.findall(self.expr)) | set(PLACEHOLDER.findall(self.summary))
+
+    def rendered(self, overrides: Mapping[str, ParamValue] | None = None) -> tuple[str, str]:
+        """expr and summary with every placeholder filled in (defaults, then overrides)."""
+        values = dict(self.params)
+        unknown = sorted(set(overrides or {}) - set(values))
+        if unknown:
+            raise ValueError(f"{self.name} has no parameter {', '.join(unknown)}")
+        values.update(overrides or {})
+
+        def fill(text: str) -> str:
+            return PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), text)
+
+        return fill(self.expr), fill(self.summary)
+
+
 class Metrics(_Frozen):
     """How the chart exposes Prometheus metrics."""
 
@@ -80,6 +146,9 @@ class Metrics(_Frozen):
     port_name: str | None = Field(default=None, description="named port on that Service")
     metric_names: tuple[str, ...] = Field(
         default=(), description="real metric names, used for PrometheusRules"
+    )
+    alerts: tuple[Alert, ...] = Field(
+        default=(), description="ready-made PrometheusRule alerts on those metric names"
     )
 
 
