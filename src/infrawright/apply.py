@@ -31,6 +31,7 @@ def apply_changes(root: Path, changes: Changeset) -> None:
         if data is None:
             if target.exists():
                 target.unlink()
+            _prune_empty(target.parent, root.resolve())
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".infrawright-", dir=target.parent)
@@ -47,3 +48,13 @@ def apply_changes(root: Path, changes: Changeset) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _prune_empty(folder: Path, root: Path) -> None:
+    """Remove folders a deletion left empty, up to (not including) the repository root."""
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()  # only succeeds when empty
+        except OSError:
+            return
+        folder = folder.parent

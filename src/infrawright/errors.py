@@ -43,3 +43,9 @@ class RepoLoadError(InfrawrightError):
 
 class ToolMissingError(InfrawrightError):
     """A required external tool (kustomize) is not available."""
+
+
+class RefusedError(InfrawrightError):
+    """A change that would break the repository; nothing is written."""
+
+    exit_code = ExitCode.FINDINGS

@@ -15,8 +15,10 @@ from typing import Any, Literal
 
 from infrawright.apply import apply_changes, safe_target
 from infrawright.model.repo import RepoModel
-from infrawright.plan.model import Plan
+from infrawright.plan.model import Plan, subject
+from infrawright.recreate import recreate_reasons
 from infrawright.render.changeset import Changeset
+from infrawright.render.edits import render_plan
 from infrawright.render.engine import Renderer
 from infrawright.repo.conventions import infer
 from infrawright.repo.loader import load_repo
@@ -44,6 +46,7 @@ class Outcome:
     depends: dict[str, list[str]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     new_findings: list[Finding] = field(default_factory=list)
+    fixed: list[Finding] = field(default_factory=list)
     recreate_reasons: list[str] = field(default_factory=list)
     recreate_command: str = ""
     noop: list[str] = field(default_factory=list)
@@ -66,6 +69,7 @@ class Outcome:
             "validation": {
                 "passed": self.passed,
                 "findings": [f.to_dict() for f in self.new_findings],
+                "fixed": [f.to_dict() for f in self.fixed],
                 "existing_findings": [f.to_dict() for f in self.findings],
             },
             "recreate": {
@@ -113,8 +117,8 @@ def implement(
     conventions = infer(model)
     renderer = Renderer(before.analysis, conventions)
     for op in plan.ops:
-        say(f"Implementing {op.component}...")
-    rendered = renderer.render(plan)
+        say(f"Implementing {subject(op)}...")
+    rendered = render_plan(renderer, plan)
     changes = rendered.changes
     outcome = Outcome(plan.request, "no-op", plan, changes, noop=rendered.noop)
     outcome.findings = list(before.findings)
@@ -133,7 +137,10 @@ def implement(
     _after, result = validate_in_scratch(model, changes, crd_dirs)
     known = {_key(f) for f in before.findings}
     outcome.new_findings = [f for f in result.findings if _key(f) not in known]
+    remaining = {_key(f) for f in result.findings}
+    outcome.fixed = [f for f in before.findings if _key(f) not in remaining]
     outcome.layers = {k: v for k, v in result.analysis.graph.layers.items()}
+    outcome.recreate_reasons = recreate_reasons(before.analysis, result.analysis, changes.files)
     outcome.diff = changes.diff(model.root) if dry_run else ""
     if outcome.new_findings:
         outcome.status = "failed"

@@ -159,6 +159,38 @@ def graph_cmd(
     return int(ExitCode.OK)
 
 
+@app.command("conventions")
+def conventions_cmd(
+    repo: RepoOpt = None,
+    cluster: ClusterOpt = None,
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+) -> int:
+    """Print the conventions inferred from the repository, with their evidence."""
+    from infrawright.repo.conventions import infer
+
+    root = find_root(repo)
+    model = load_repo(root, cluster=cluster, config=load_config(root, config))
+    rows = infer(model).rows()
+    if as_json:
+        data = {
+            name: {"value": _plain(c.value), "agree": c.agree, "total": c.total} for name, c in rows
+        }
+        sys.stdout.write(formats.dumps({"conventions": data}) + "\n")
+        return int(ExitCode.OK)
+    width = max(len(name) for name, _ in rows)
+    for name, conv in rows:
+        evidence = f"{conv.agree} of {conv.total} agree" if conv.total else "default (no files)"
+        value = _plain(conv.value)
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        typer.echo(f"{name:<{width}}  {shown:<40}  {evidence}")
+    return int(ExitCode.OK)
+
+
+def _plain(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
+
+
 @app.command("explain")
 def explain_cmd(
     rule: Annotated[str | None, typer.Argument(help="rule ID, e.g. IW003")] = None,
@@ -223,6 +255,7 @@ def implement_cmd(
 ) -> int:
     """Turn a request into a validated change that follows the repository's patterns."""
     from infrawright.implement import implement
+    from infrawright.plan.facts import RepoFacts
     from infrawright.plan.rules import ChartOption, plan_request
     from infrawright.report.implement import print_outcome
 
@@ -240,7 +273,7 @@ def implement_cmd(
             hint="pass --cluster NAME",
         )
     option = ChartOption.parse(chart, chart_version) if chart else None
-    plan = plan_request(text, model.catalog, chart=option)
+    plan = plan_request(text, model.catalog, chart=option, facts=RepoFacts.from_model(model))
     err = _err()
     err.print(
         "[infrastructure-implementor] Starting infrastructure implementation...", markup=False

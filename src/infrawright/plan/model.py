@@ -71,7 +71,84 @@ class AddPlainComponent(_Op):
     _label = field_validator("component", "namespace")(dns_label)
 
 
-Operation = Annotated[AddHelmComponent | AddPlainComponent, Field(discriminator="op")]
+class SetChartVersion(_Op):
+    """Move an existing HelmRelease to another chart version (only that line changes)."""
+
+    op: Literal["set-chart-version"] = "set-chart-version"
+    component: str
+    version: str = Field(description="exact chart version; the repo's pin style is applied")
+
+
+class SetValues(_Op):
+    """Change Helm values of an existing component's HelmRelease, editing keys in place."""
+
+    op: Literal["set-values"] = "set-values"
+    component: str
+    values: dict[str, Any] = Field(description="dotted path under spec.values -> value")
+
+
+class RemoveComponent(_Op):
+    """Remove a component: its folders, its Kustomizations and every dependsOn on them."""
+
+    op: Literal["remove-component"] = "remove-component"
+    component: str
+
+
+class AlertChoice(BaseModel):
+    """One catalog alert and the parameters the request gave it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    params: dict[str, int | float | str] = Field(default_factory=dict)
+
+
+class AddMonitoring(_Op):
+    """ServiceMonitor and/or PrometheusRule for an existing component, in <c>-monitoring."""
+
+    op: Literal["add-monitoring"] = "add-monitoring"
+    component: str
+    service_monitor: bool = True
+    alerts: tuple[AlertChoice, ...] = ()
+
+
+class AddNetworkPolicy(_Op):
+    """A CiliumNetworkPolicy in a component (created when it does not exist yet)."""
+
+    op: Literal["add-network-policy"] = "add-network-policy"
+    component: str
+    namespace: str
+    name: str
+    allow_from_namespaces: tuple[str, ...] = ()
+    allow_from_entities: tuple[str, ...] = ()
+    ports: tuple[int | str, ...] = ()
+
+    _label = field_validator("component", "namespace", "name")(dns_label)
+
+
+class FixOrdering(_Op):
+    """Repair IW003/IW004/IW005 findings: dependsOn, monitoring split, chart ServiceMonitors."""
+
+    op: Literal["fix-ordering"] = "fix-ordering"
+    component: str | None = Field(default=None, description="only this component; None: all")
+
+
+Operation = Annotated[
+    AddHelmComponent
+    | AddPlainComponent
+    | SetChartVersion
+    | SetValues
+    | RemoveComponent
+    | AddMonitoring
+    | AddNetworkPolicy
+    | FixOrdering,
+    Field(discriminator="op"),
+]
+
+
+def subject(op: Operation) -> str:
+    """What an operation is about, for progress lines."""
+    return op.component or "every component"
 
 
 class Plan(BaseModel):

@@ -12,24 +12,31 @@ from dataclasses import dataclass
 
 from infrawright.catalog import Catalog, CatalogEntry
 from infrawright.errors import InfrawrightError
+from infrawright.plan.facts import RepoFacts
+from infrawright.plan.intents import PARSERS
+from infrawright.plan.matching import NotUnderstoodError, match_catalog
 from infrawright.plan.model import DNS_LABEL, AddHelmComponent, AddPlainComponent, ChartRef, Plan
+
+__all__ = ["ChartOption", "NotUnderstoodError", "helm_op", "match_catalog", "plan_request"]
 
 EXAMPLES = (
     '"Create HelmRelease for Redis caching"',
     '"install cert-manager"',
     '"we need metallb"',
     '"Add new component team-a with Flux Kustomization"',
+    '"Add CiliumNetworkPolicy for new-service namespace"',
+    '"allow monitoring to scrape ingress-nginx"',
+    '"Fix bootstrap ordering for monitoring dependencies"',
+    '"alert when cert-manager certificates expire within 7 days"',
+    '"upgrade cert-manager to v1.19.2"',
+    '"set Prometheus retention to 15d"',
+    '"remove metallb"',
     '--chart https://charts.example.com/foo --version 1.2.3 "install foo" (charts not in '
     "the catalog)",
 )
 _PLAIN_COMPONENT = re.compile(
     r"\b(?:new\s+)?(?:component|namespace)\s+(?:called\s+|named\s+)?([a-z0-9][a-z0-9-]*)"
 )
-_WORDS = re.compile(r"[a-z0-9][a-z0-9.+-]*")
-
-
-class NotUnderstoodError(InfrawrightError):
-    """The request matched no operation the rule planner knows."""
 
 
 @dataclass(frozen=True)
@@ -56,34 +63,29 @@ class ChartOption:
         return cls(repository, name, version)
 
 
-def _normalise(text: str) -> str:
-    return " ".join(_WORDS.findall(text.lower().replace("_", "-")))
+def plan_request(
+    request: str,
+    catalog: Catalog,
+    *,
+    chart: ChartOption | None = None,
+    facts: RepoFacts | None = None,
+) -> Plan:
+    """Map a request to a Plan, or raise :class:`NotUnderstoodError`.
 
-
-def match_catalog(catalog: Catalog, request: str) -> CatalogEntry | None:
-    """The catalog entry the request names: the longest name or alias found in it."""
-    words = f" {_normalise(request)} "
-    best: tuple[int, int, str] | None = None
-    for entry in catalog.entries.values():
-        for rank, phrase in [(1, entry.name)] + [(0, a) for a in entry.aliases]:
-            norm = _normalise(phrase)
-            variants = {norm, norm.replace("-", " "), norm.replace("-", "")}
-            for variant in variants:
-                if variant and f" {variant} " in words:
-                    score = (len(variant), rank, entry.name)
-                    if best is None or score > best:
-                        best = score
-    return catalog.get(best[2]) if best else None
-
-
-def plan_request(request: str, catalog: Catalog, *, chart: ChartOption | None = None) -> Plan:
-    """Map a request to a Plan, or raise :class:`NotUnderstoodError`."""
+    Requests about existing components (versions, values, removal, monitoring, network
+    policy, ordering) are tried first; then new components from the catalog or --chart.
+    """
     text = " ".join(request.split())
     if not text:
         raise NotUnderstoodError("the request is empty", hint=_examples())
+    facts = facts or RepoFacts()
     entry = match_catalog(catalog, text)
     if chart is not None:
         return Plan(request=text, ops=(_custom_chart(text, chart, entry),))
+    for parse in PARSERS:
+        ops = parse(text, catalog, facts)
+        if ops:
+            return Plan(request=text, ops=ops)
     if entry is not None and entry.chart is not None:
         return Plan(request=text, ops=(helm_op(entry),))
     plain = _PLAIN_COMPONENT.search(text.lower())

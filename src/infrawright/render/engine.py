@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from infrawright.catalog import CatalogEntry
 from infrawright.model.flux import HelmRelease
-from infrawright.plan.model import AddHelmComponent, AddPlainComponent, Operation, Plan
+from infrawright.plan.model import AddHelmComponent, AddPlainComponent, Plan
 from infrawright.render.changeset import Changeset, Review
 from infrawright.render.emit import KeyPath, Quoted, Style, dump
 from infrawright.repo.conventions import PSS_PREFIX, Conventions
@@ -115,11 +115,12 @@ class Renderer:
     # -- operations ------------------------------------------------------------------
     def render(self, plan: Plan) -> Rendered:
         for op in plan.ops:
-            self.render_op(op)
+            if isinstance(op, AddHelmComponent | AddPlainComponent):
+                self.render_op(op)
         self.out.changes.locate_reviews()
         return self.out
 
-    def render_op(self, op: Operation) -> None:
+    def render_op(self, op: AddHelmComponent | AddPlainComponent) -> None:
         if op.component in self.ks_names() or op.component in self.model.components:
             self.out.noop.append(f"component {op.component} already exists")
             return
@@ -407,47 +408,106 @@ class Renderer:
         self.out.depends[name] = [d for d, _ in deps]
 
     def monitoring(self, op: AddHelmComponent, entry: CatalogEntry) -> None:
-        stacks = self.providers(MONITORING_GROUP)
-        metrics = entry.metrics
-        if not stacks or metrics is None:
-            if metrics is not None:
-                self.out.changes.messages.append(
-                    f"{op.component} has metrics, but no monitoring stack is installed here; "
-                    "no ServiceMonitor written"
-                )
+        if not self.providers(MONITORING_GROUP):
+            self.out.changes.messages.append(
+                f"{op.component} has metrics, but no monitoring stack is installed here; "
+                "no ServiceMonitor written"
+            )
             return
-        name = f"{op.component}-monitoring"
-        folder = f"{self.comp_dir}/{name}"
-        selector = dict(metrics.selector) or {"app.kubernetes.io/name": op.component}
+        self.monitoring_component(op.component, op.namespace, entry, service_monitor=True)
+
+    def monitoring_labels(self, kind: str) -> dict[str, str]:
+        """Labels every existing object of ``kind`` carries (e.g. ``release: ...`` that a
+        Prometheus selects rules by); empty when the repository has none."""
+        labels = [
+            dict(d.metadata.get("labels") or {})
+            for d in self.model.objects()
+            if d.kind == kind and d.group == MONITORING_GROUP
+        ]
+        if not labels:
+            return {}
+        common = {k: v for k, v in labels[0].items() if all(x.get(k) == v for x in labels)}
+        return {str(k): str(v) for k, v in common.items()}
+
+    def service_monitor(
+        self, component: str, namespace: str, entry: CatalogEntry
+    ) -> dict[str, Any]:
+        metrics = entry.metrics
+        assert metrics is not None
+        selector = dict(metrics.selector) or {"app.kubernetes.io/name": component}
         endpoint: dict[str, Any] = {}
         if metrics.port_name:
             endpoint["port"] = metrics.port_name
         else:
             endpoint["targetPort"] = metrics.port
         endpoint["path"] = metrics.path
-        doc = {
+        meta: dict[str, Any] = {"name": component, "namespace": namespace}
+        labels = self.monitoring_labels("ServiceMonitor")
+        if labels:
+            meta["labels"] = labels
+        return {
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "ServiceMonitor",
-            "metadata": {"name": op.component, "namespace": op.namespace},
+            "metadata": meta,
             "spec": {
                 "selector": {"matchLabels": selector},
-                "namespaceSelector": {"matchNames": [op.namespace]},
+                "namespaceSelector": {"matchNames": [namespace]},
                 "endpoints": [endpoint],
             },
         }
-        sm_file = self._file("ServiceMonitor", "servicemonitor.yaml")
-        note = (
-            f"selector and port from the catalog entry for {entry.name}; check them against "
-            "the chart's metrics Service"
-        )
-        path = f"{folder}/{sm_file}"
-        self._write(path, doc, header=self._review_header(path, [note]))
-        self.kustomization_file(f"{folder}/kustomization.yaml", [sm_file])
-        deps = [(stacks[0], "ServiceMonitor CRD"), (op.component, "namespace and endpoints")]
+
+    def prometheus_rule(
+        self, component: str, namespace: str, rules: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        meta: dict[str, Any] = {"name": component, "namespace": namespace}
+        labels = self.monitoring_labels("PrometheusRule")
+        if labels:
+            meta["labels"] = labels
+        return {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PrometheusRule",
+            "metadata": meta,
+            "spec": {"groups": [{"name": component, "rules": rules}]},
+        }
+
+    def monitoring_component(
+        self,
+        component: str,
+        namespace: str,
+        entry: CatalogEntry | None,
+        *,
+        service_monitor: bool,
+        rules: list[dict[str, Any]] | None = None,
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        """A new ``<component>-monitoring`` folder and its Flux Kustomization."""
+        stacks = self.providers(MONITORING_GROUP)
+        name = f"{component}-monitoring"
+        folder = f"{self.comp_dir}/{name}"
+        files: list[str] = []
+        if service_monitor and entry is not None and entry.metrics is not None:
+            sm_file = self._file("ServiceMonitor", "servicemonitor.yaml")
+            note = (
+                f"selector and port from the catalog entry for {entry.name}; check them "
+                "against the chart's metrics Service"
+            )
+            path = f"{folder}/{sm_file}"
+            doc = self.service_monitor(component, namespace, entry)
+            self._write(path, doc, header=self._review_header(path, [note]))
+            files.append(sm_file)
+        if rules:
+            rule_file = self._file("PrometheusRule", "prometheus-rules.yaml")
+            path = f"{folder}/{rule_file}"
+            self._write(path, self.prometheus_rule(component, namespace, rules))
+            files.append(rule_file)
+        self.kustomization_file(f"{folder}/kustomization.yaml", files)
+        deps = [(stacks[0], "ServiceMonitor CRD"), (component, "namespace and endpoints")]
         cni = self.cni()
-        if cni and self.conv.depend_on_cni.value and cni not in (stacks[0], op.component):
+        if cni and self.conv.depend_on_cni.value and cni not in (stacks[0], component):
             deps.append((cni, "after the CNI, as every component here"))
-        self.flux_kustomization(name, deps, ("monitoring split per pattern",), monitoring=True)
+        self.flux_kustomization(
+            name, deps, ("monitoring split per pattern", *notes), monitoring=True
+        )
 
     def plain_component(self, op: AddPlainComponent) -> None:
         folder = f"{self.comp_dir}/{op.component}"

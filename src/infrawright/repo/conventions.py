@@ -75,7 +75,7 @@ class Conventions:
 _RANGE = re.compile(r"^[v]?\d+(\.\d+)?\.(x|X|\*)$")
 
 
-def _version_style(version: str) -> str:
+def version_style(version: str) -> str:
     if _RANGE.match(version):
         return "major" if version.count(".") == 1 else "minor"
     if version[:1] in "^~>=<" or "*" in version or " " in version:
@@ -149,7 +149,7 @@ def infer(model: RepoModel) -> Conventions:
         helm_repository_namespace=_majority((repo_ns(r) for r in repos), "flux-system"),
         helm_repository_interval=_majority((r.spec.get("interval") for r in repos), "1h"),
         helm_release_interval=_majority((r.spec.get("interval") for r in releases), "1h"),
-        version_style=_majority((_version_style(v) for v in versions if v), "minor"),
+        version_style=_majority((version_style(v) for v in versions if v), "minor"),
         version_quoted=_majority(quoted, True),
         remediation_retries=_majority(
             (dotted_get(r.data, "spec.install.remediation.retries") for r in releases), 3

@@ -78,9 +78,17 @@ def print_outcome(outcome: Outcome, console: Console) -> None:
                 f"  - {escape(finding.location())}: {finding.rule}: {escape(finding.message)}",
                 highlight=False,
             )
-    if outcome.findings:
+    if outcome.fixed:
+        console.print(f"- Fixed {len(outcome.fixed)} finding(s):", highlight=False)
+        for finding in outcome.fixed:
+            console.print(
+                f"  - {escape(finding.location())}: {finding.rule}: {escape(finding.message)}",
+                highlight=False,
+            )
+    left = len(outcome.findings) - len(outcome.fixed)
+    if left > 0:
         console.print(
-            f"- {len(outcome.findings)} finding(s) already in the repository (not blocking; "
+            f"- {left} finding(s) already in the repository (not blocking; "
             "see `infrawright validate`)",
             highlight=False,
         )

@@ -1,0 +1,352 @@
+"""Requests about components that already exist: versions, values, removal, monitoring,
+network policy and ordering fixes. Each parser returns operations or None (not mine).
+
+The parsers are tried in a fixed order, most specific first, so "allow monitoring to
+scrape ingress-nginx" is a network policy and "fix ordering for monitoring" an ordering fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from infrawright.catalog import Catalog
+from infrawright.catalog.schema import Alert
+from infrawright.errors import InfrawrightError
+from infrawright.plan.facts import Component, RepoFacts
+from infrawright.plan.matching import NotUnderstoodError, match_catalog
+from infrawright.plan.model import (
+    DNS_LABEL,
+    AddMonitoring,
+    AddNetworkPolicy,
+    AlertChoice,
+    FixOrdering,
+    Operation,
+    RemoveComponent,
+    SetChartVersion,
+    SetValues,
+)
+
+Parser = Callable[[str, Catalog, RepoFacts], tuple[Operation, ...] | None]
+
+_VERSION = re.compile(r"\bv?\d+\.\d+(?:\.\d+)?(?:[-+][0-9a-z.-]+)?\b", re.IGNORECASE)
+_REMOVE = re.compile(
+    r"\b(?:remove|delete|uninstall|decommission|drop|get rid of|tear down|purge)\b"
+)
+_BUMP = re.compile(r"\b(?:bump|upgrade|update|downgrade|move|pin)\b|\bversion\b")
+_SET = re.compile(
+    r"\b(?:set|change|make|configure|increase|decrease|raise|lower)\b\s+(?P<what>.+?)"
+    r"\s+(?:to|=|at)\s+(?P<value>\S+)"
+)
+_ORDER = re.compile(
+    r"\b(?:order|ordering|dependson|depends on|dependencies|dependency)\b"
+    r"|\bdepend on\b.*\binstall"
+)
+_FIX = re.compile(r"\b(?:fix|repair|correct|make sure|ensure|sort out|clean up)\b")
+_POLICY = re.compile(
+    r"\b(?:ciliumnetworkpolicy|cilium network policy|network ?polic(?:y|ies)|cnp|netpol)\b"
+    r"|\ballow\b.+\bto\b"
+)
+_MONITOR = re.compile(
+    r"\b(?:monitor|monitoring|alert|alerts|alerting|scrape|scraping|servicemonitor|"
+    r"prometheusrule|metrics|notify|page me)\b"
+)
+_UNITS: dict[str, str] = {
+    "days": r"(\d+)\s*(?:days?|d)\b",
+    "hours": r"(\d+)\s*(?:hours?|h)\b",
+    "minutes": r"(\d+)\s*(?:minutes?|mins?|m)\b",
+    "percent": r"(\d+(?:\.\d+)?)\s*(?:%|percent)",
+}
+
+
+def mentioned(text: str, catalog: Catalog, facts: RepoFacts) -> Component | None:
+    """The existing component a request talks about: by name, else by what it installs."""
+    low = f" {text.lower()} "
+    for name in sorted(facts.components, key=len, reverse=True):
+        if re.search(rf"(?<![a-z0-9-]){re.escape(name)}(?![a-z0-9-])", low):
+            return facts.components[name]
+    entry = match_catalog(catalog, text)
+    if entry is not None:
+        return facts.by_catalog(entry.name)
+    return None
+
+
+def _need_component(text: str, catalog: Catalog, facts: RepoFacts, what: str) -> Component:
+    found = mentioned(text, catalog, facts)
+    if found is None:
+        entry = match_catalog(catalog, text)
+        detail = (
+            f"{entry.name} is not installed in this repository (install it first: "
+            f'"install {entry.name}")'
+            if entry is not None
+            else "no existing component is named in it"
+        )
+        raise NotUnderstoodError(
+            f"request understood as {what}, but {detail}",
+            hint="name the component as its folder is called; `infrawright graph` lists them",
+        )
+    return found
+
+
+def parse_removal(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
+    low = text.lower()
+    if not _REMOVE.search(low) or _POLICY.search(low):
+        return None
+    found = mentioned(text, catalog, facts)
+    if found is None:
+        entry = match_catalog(catalog, text)
+        name = entry.name if entry else _first_label_after(low, _REMOVE)
+        if name is None:
+            return None
+        # Already gone: the engine reports a no-op.
+        return (RemoveComponent(component=name),)
+    return (RemoveComponent(component=found.name),)
+
+
+def parse_version(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
+    low = text.lower()
+    if not _BUMP.search(low):
+        return None
+    versions = _VERSION.findall(text)
+    latest = re.search(r"\blatest\b|\bnewest\b", low)
+    if not versions and not latest:
+        return None
+    found = _need_component(text, catalog, facts, "a chart version change")
+    if versions:
+        version = versions[-1]
+        review: tuple[str, ...] = ()
+    else:
+        entry = catalog.get(found.catalog) if found.catalog else None
+        if entry is None or entry.chart is None:
+            raise InfrawrightError(
+                f"{found.name}: no catalog entry knows its newest version",
+                hint=f'give the version: "upgrade {found.name} to X.Y.Z"',
+            )
+        version = entry.chart.version
+        review = (f"newest version the catalog knows for {entry.name}: {version}",)
+    if found.version and found.version.startswith("v") and not version.startswith("v"):
+        version = "v" + version
+    return (SetChartVersion(component=found.name, version=version, review=review),)
+
+
+def parse_values(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
+    match = _SET.search(text)
+    if not match:
+        return None
+    found = _need_component(text, catalog, facts, "a values change")
+    what, raw = match.group("what"), match.group("value").rstrip(".,;")
+    path = _values_path(what, found)
+    if path is None:
+        raise InfrawrightError(
+            f"{found.name}: no key in its HelmRelease values matches {what!r}",
+            hint=f'name the key as a dotted path: "set {found.name} '
+            f'prometheus.prometheusSpec.retention to 15d"',
+        )
+    return (SetValues(component=found.name, values={path: _scalar(raw)}),)
+
+
+def parse_ordering(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
+    low = text.lower()
+    if not (_ORDER.search(low) and (_FIX.search(low) or "bootstrap" in low)):
+        return None
+    scoped = mentioned(text, catalog, facts)
+    every = re.search(r"\b(?:every|all|each|any)\b", low)
+    component = None if every or scoped is None else scoped.name
+    return (FixOrdering(component=component),)
+
+
+def parse_policy(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
+    low = text.lower()
+    if not _POLICY.search(low):
+        return None
+    allow = re.search(r"\ballow\s+(?P<src>[a-z0-9-]+)\s+to\s+(?:\w+\s+)?(?P<dst>[a-z0-9-]+)", low)
+    if allow:
+        src_name, dst_name = allow.group("src"), allow.group("dst")
+        dst = facts.components.get(dst_name) or mentioned(dst_name, catalog, facts)
+        if dst is None:
+            raise NotUnderstoodError(
+                f"request understood as a network policy, but {dst_name} is not a component "
+                "of this repository",
+                hint="name the component the traffic goes to as its folder is called",
+            )
+        src = facts.components.get(src_name) or mentioned(src_name, catalog, facts)
+        src_ns = (src.namespace or src.name) if src else src_name
+        ports: tuple[int | str, ...] = ()
+        entry = catalog.get(dst.catalog) if dst.catalog else None
+        scrape = re.search(r"\bscrap", low) is not None
+        if scrape and entry is not None and entry.metrics is not None:
+            ports = (entry.metrics.port,)
+        review: tuple[str, ...] = (
+            f"{src_ns} pods may reach {dst.name} on "
+            f"{', '.join(map(str, ports)) if ports else 'every port'}",
+        )
+        if scrape and not ports:
+            review += (f"the metrics port of {dst.name} is not in the catalog: add it",)
+        return (
+            AddNetworkPolicy(
+                component=dst.name,
+                namespace=dst.namespace or dst.name,
+                name=f"allow-{src_name}" + ("-scrape" if scrape else ""),
+                allow_from_namespaces=(src_ns,),
+                ports=ports,
+                review=review,
+            ),
+        )
+    found = mentioned(text, catalog, facts)
+    name = found.name if found else _namespace_named(low)
+    if name is None:
+        return None
+    namespace = (found.namespace or found.name) if found else name
+    return (
+        AddNetworkPolicy(
+            component=name,
+            namespace=namespace,
+            name="default",
+            allow_from_namespaces=(namespace,),
+            review=(
+                f"default policy for {namespace}: traffic inside the namespace, DNS and the "
+                "API server are allowed; add rules for what else it talks to",
+            ),
+        ),
+    )
+
+
+def parse_monitoring(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
+    low = text.lower()
+    if not _MONITOR.search(low):
+        return None
+    # "monitoring" is the intent here, not the component of that name.
+    subject_text = re.sub(r"\b(?:monitoring|monitor|metrics|alerts?|alerting)\b", " ", low)
+    found = mentioned(subject_text, catalog, facts) or _by_alert_words(low, catalog, facts)
+    if found is None:
+        found = _need_component(subject_text, catalog, facts, "monitoring for a component")
+    entry = catalog.get(found.catalog) if found.catalog else None
+    alerts = entry.metrics.alerts if entry is not None and entry.metrics is not None else ()
+    wants_alert = re.search(r"\balert|\bnotify|\bpage me|\bprometheusrule|\bwhen\b", low)
+    chosen: list[AlertChoice] = []
+    if wants_alert:
+        picked = [a for a in alerts if any(_has_word(low, k) for k in a.keywords)]
+        if not picked and alerts:
+            picked = list(alerts)
+        chosen = [AlertChoice(name=a.name, params=_params(low, a)) for a in picked]
+        if not alerts:
+            raise InfrawrightError(
+                f"{found.name}: the catalog knows no alert for it"
+                + ("" if entry else " (its chart is not in the catalog)"),
+                hint="add alerts under metrics.alerts of its catalog entry in .infrawright.toml",
+            )
+    return (AddMonitoring(component=found.name, alerts=tuple(chosen)),)
+
+
+PARSERS: tuple[Parser, ...] = (
+    parse_removal,
+    parse_ordering,
+    parse_policy,
+    parse_version,
+    parse_values,
+    parse_monitoring,
+)
+
+
+def _by_alert_words(low: str, catalog: Catalog, facts: RepoFacts) -> Component | None:
+    """The installed component one of whose catalog alerts the request describes
+    ("page me if a TLS certificate expires" -> cert-manager), when exactly one fits."""
+    words = set(re.findall(r"[a-z]+", low))
+    scores: list[tuple[int, str]] = []
+    for comp in facts.components.values():
+        entry = catalog.get(comp.catalog) if comp.catalog else None
+        if entry is None or entry.metrics is None:
+            continue
+        best = 0
+        for alert in entry.metrics.alerts:
+            named = {w.lower() for w in re.findall(r"[A-Z][a-z]+", alert.name)}
+            keyed = {k for k in alert.keywords if _has_word(low, k)}
+            best = max(best, len(words & named) + len(keyed))
+        if best >= 2:
+            scores.append((best, comp.name))
+    scores.sort(reverse=True)
+    if not scores or (len(scores) > 1 and scores[0][0] == scores[1][0]):
+        return None
+    return facts.components[scores[0][1]]
+
+
+def _has_word(low: str, phrase: str) -> bool:
+    return re.search(rf"\b{re.escape(phrase)}", low) is not None
+
+
+def _params(low: str, alert: Alert) -> dict[str, int | float | str]:
+    out: dict[str, int | float | str] = {}
+    for name, default in alert.params.items():
+        pattern = _UNITS.get(name)
+        if pattern is None or isinstance(default, str):
+            continue
+        match = re.search(pattern, low)
+        if match:
+            number = float(match.group(1))
+            out[name] = int(number) if number.is_integer() else number
+    return out
+
+
+def _values_path(what: str, comp: Component) -> str | None:
+    """A dotted path under spec.values: given outright, or the existing key whose name
+    matches the request's words best (the last word must match the key's last part)."""
+    words: list[str] = [w for w in re.findall(r"[a-z0-9.]+", what.lower()) if w not in _FILLER]
+    dotted: list[str] = [
+        w for w in re.findall(r"[A-Za-z0-9_.-]+", what) if "." in w and not _VERSION.fullmatch(w)
+    ]
+    if dotted:
+        return dotted[0].strip(".")
+    leaves = list(_leaves(comp.values))
+    best: tuple[int, str] | None = None
+    for path in leaves:
+        parts = path.lower().split(".")
+        if not words or not parts[-1].startswith(words[-1].rstrip("s")):
+            continue
+        score = sum(1 for w in words if any(w in p for p in parts))
+        if best is None or score > best[0]:
+            best = (score, path)
+    return str(best[1]) if best else None
+
+
+_FILLER = frozenset({"the", "a", "an", "of", "for", "its", "on", "in", "value"})
+
+
+def _leaves(values: Any, prefix: str = "") -> list[str]:
+    if not isinstance(values, dict):
+        return [prefix] if prefix else []
+    out: list[str] = []
+    for key, value in values.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        out += _leaves(value, path) if isinstance(value, dict) else [path]
+    return out
+
+
+def _scalar(raw: str) -> Any:
+    low = raw.lower()
+    if low in ("true", "yes", "on", "enabled"):
+        return True
+    if low in ("false", "no", "off", "disabled"):
+        return False
+    if re.fullmatch(r"-?\d+", raw):
+        return int(raw)
+    return raw.strip("\"'")
+
+
+def _first_label_after(low: str, pattern: re.Pattern[str]) -> str | None:
+    match = pattern.search(low)
+    if not match:
+        return None
+    for word in low[match.end() :].split():
+        word = word.strip(".,;:'\"")
+        if word in ("the", "component", "chart", "helmrelease", "app"):
+            continue
+        return word if DNS_LABEL.match(word) else None
+    return None
+
+
+def _namespace_named(low: str) -> str | None:
+    match = re.search(r"\bfor\s+(?:the\s+)?([a-z0-9][a-z0-9-]*)\s+(?:namespace|component)", low)
+    if not match:
+        match = re.search(r"\b(?:namespace|component)\s+([a-z0-9][a-z0-9-]*)", low)
+    return str(match.group(1)) if match and DNS_LABEL.match(match.group(1)) else None
