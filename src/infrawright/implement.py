@@ -52,12 +52,13 @@ class Outcome:
     noop: list[str] = field(default_factory=list)
     diff: str = ""
     error: str = ""
+    session: str = ""
 
     @property
     def passed(self) -> bool:
         return not self.new_findings
 
-    def to_json(self, session: str = "") -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "request": self.request,
             "status": self.status,
@@ -77,7 +78,7 @@ class Outcome:
                 "reasons": self.recreate_reasons,
                 "command": self.recreate_command if self.recreate_reasons else "",
             },
-            "session": session,
+            "session": self.session,
             "diff": self.diff,
             "error": self.error,
             "notes": self.changes.messages + self.noop,
@@ -108,8 +109,13 @@ def implement(
     dry_run: bool = False,
     crd_dirs: list[Path] | None = None,
     progress: Progress | None = None,
+    record: Callable[[Changeset], str] | None = None,
 ) -> Outcome:
-    """Render, validate and (unless ``dry_run``) apply a Plan."""
+    """Render, validate and (unless ``dry_run``) apply a Plan.
+
+    ``record`` is called with the validated change just before it is written and returns
+    the id of the session that remembers it (see :mod:`infrawright.sessions`).
+    """
     say = progress or (lambda _msg: None)
     crd_dirs = crd_dirs or []
     say("Loading repository patterns...")
@@ -149,6 +155,8 @@ def implement(
     if dry_run:
         outcome.status = "dry-run"
         return outcome
+    if record is not None:
+        outcome.session = record(changes)
     apply_changes(model.root, changes)
     outcome.status = "applied"
     return outcome

@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -23,6 +24,9 @@ from infrawright.report.text import print_validation
 from infrawright.validate.engine import ValidationResult, analyze, validate
 from infrawright.validate.kustomize import find_kustomize
 from infrawright.validate.rules import RULES
+
+if TYPE_CHECKING:
+    from infrawright.implement import Outcome
 
 app = typer.Typer(
     name="infrawright",
@@ -254,10 +258,8 @@ def implement_cmd(
     config: ConfigOpt = None,
 ) -> int:
     """Turn a request into a validated change that follows the repository's patterns."""
-    from infrawright.implement import implement
-    from infrawright.plan.facts import RepoFacts
-    from infrawright.plan.rules import ChartOption, plan_request
-    from infrawright.report.implement import print_outcome
+    from infrawright.plan.rules import ChartOption
+    from infrawright.workflow import rule_planner, run_request
 
     text = _read_request(request, request_file)
     if planner is Planner.llm:
@@ -267,24 +269,38 @@ def implement_cmd(
     root = find_root(repo)
     os.environ.get("REPOS_ROOT")  # read for the record, as the seed command passes it
     model = load_repo(root, cluster=cluster, config=load_config(root, config))
-    if model.cluster_file is None:
-        raise InfrawrightError(
-            "no cluster folder found under clusters/; implement needs the cluster file",
-            hint="pass --cluster NAME",
-        )
+    _need_cluster_file(model.cluster_file)
     option = ChartOption.parse(chart, chart_version) if chart else None
-    plan = plan_request(text, model.catalog, chart=option, facts=RepoFacts.from_model(model))
     err = _err()
     err.print(
         "[infrastructure-implementor] Starting infrastructure implementation...", markup=False
     )
-    outcome = implement(
+    outcome = run_request(
         model,
-        plan,
+        text,
+        planner=rule_planner(option),
         dry_run=dry_run,
         crd_dirs=list(crd_dir or []),
-        progress=lambda msg: err.print(f"[infrastructure-implementor] {msg}", markup=False),
+        progress=_progress(err),
     )
+    return _finish(outcome, as_json, err)
+
+
+def _need_cluster_file(cluster_file: str | None) -> None:
+    if cluster_file is None:
+        raise InfrawrightError(
+            "no cluster folder found under clusters/; implement needs the cluster file",
+            hint="pass --cluster NAME",
+        )
+
+
+def _progress(err: Console) -> Callable[[str], None]:
+    return lambda msg: err.print(f"[infrastructure-implementor] {msg}", markup=False)
+
+
+def _finish(outcome: Outcome, as_json: bool, err: Console) -> int:
+    from infrawright.report.implement import print_outcome
+
     if as_json:
         sys.stdout.write(formats.dumps(outcome.to_json()) + "\n")
     else:
@@ -292,7 +308,82 @@ def implement_cmd(
     if outcome.status == "failed":
         err.print("[infrastructure-implementor] Failed: nothing written", markup=False)
         return int(ExitCode.FINDINGS)
+    if outcome.session:
+        err.print(f"[infrastructure-implementor] Session {outcome.session}", markup=False)
     err.print("[infrastructure-implementor] Complete ✓", markup=False)
+    return int(ExitCode.OK)
+
+
+@app.command("continue")
+def continue_cmd(
+    decision: Annotated[str, typer.Option("--decision", help='e.g. "use valkey instead of redis"')],
+    repo: RepoOpt = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="session ID (default: the latest applied)")
+    ] = None,
+    cluster: ClusterOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+    crd_dir: Annotated[
+        list[Path] | None, typer.Option("--crd-dir", help="folder of CRD manifests (repeatable)")
+    ] = None,
+    config: ConfigOpt = None,
+) -> int:
+    """Re-run a session's request with a decision, replacing its previous result."""
+    from infrawright.workflow import continue_session
+
+    root = find_root(repo)
+    err = _err()
+    err.print(f"[infrastructure-implementor] Continuing with: {decision}", markup=False)
+    outcome, previous = continue_session(
+        root,
+        decision,
+        session_id=session,
+        cluster=cluster,
+        config_file=config,
+        crd_dirs=list(crd_dir or []),
+        progress=_progress(err),
+    )
+    err.print(f"[infrastructure-implementor] Replacing session {previous.id}", markup=False)
+    return _finish(outcome, as_json, err)
+
+
+@app.command("undo")
+def undo_cmd(
+    repo: RepoOpt = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="session ID (default: the latest applied)")
+    ] = None,
+) -> int:
+    """Revert an applied session whose files are still as it left them."""
+    from infrawright.workflow import undo_session
+
+    root = find_root(repo)
+    done, reverted = undo_session(root, session)
+    typer.echo(f"undone session {done.id}: {done.request}")
+    for rel, data in sorted(reverted.files.items()):
+        typer.echo(f"  {'deleted' if data is None else 'restored'} {rel}")
+    return int(ExitCode.OK)
+
+
+@app.command("sessions")
+def sessions_cmd(
+    repo: RepoOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+) -> int:
+    """List the recorded sessions of this repository, oldest first."""
+    from dataclasses import asdict
+
+    from infrawright.sessions import SessionStore
+
+    sessions = SessionStore(find_root(repo)).all()
+    if as_json:
+        sys.stdout.write(formats.dumps({"sessions": [asdict(s) for s in sessions]}) + "\n")
+        return int(ExitCode.OK)
+    if not sessions:
+        typer.echo("no sessions yet")
+    for s in sessions:
+        extra = f" (decisions: {'; '.join(s.decisions)})" if s.decisions else ""
+        typer.echo(f"{s.id}  {s.status:<10}  {len(s.files)} file(s)  {s.request}{extra}")
     return int(ExitCode.OK)
 
 

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 import yaml
@@ -225,11 +226,36 @@ def _rt_edit(text: str, doc: int, edit: Callable[[Any], None]) -> str:
     rt.width = 4096
     rt.brace_single_entry_mapping_in_flow_sequence = True
     rt.indent(mapping=mapping, sequence=sequence, offset=offset)
-    data = rt.load(text[target.start : target.end] + "\n")
+    source = text[target.start : target.end] + "\n"
+    data = rt.load(source)
     edit(data)
-    out = io.StringIO()
-    rt.dump(data, out)
-    return text[: target.start] + out.getvalue().removesuffix("\n") + text[target.end :]
+    dumps = []
+    for tree in (rt.load(source), data):
+        out = io.StringIO()
+        rt.dump(tree, out)
+        dumps.append(out.getvalue())
+    new = _keep_lines(source, *dumps)
+    return text[: target.start] + new.removesuffix("\n") + text[target.end :]
+
+
+def _keep_lines(source: str, before: str, after: str) -> str:
+    """after, but with source's own spelling of every line the edit left alone.
+
+    Lines ruamel re-spelled without an edit (`{ a: 1 }`, a comment after `- `) map back
+    one-to-one when the line counts agree; the result must load as after does.
+    """
+    old, base, new = (s.splitlines(keepends=True) for s in (source, before, after))
+    if len(old) != len(base):
+        return after
+    merged = "".join(
+        "".join(old[i1:i2] if tag == "equal" else new[j1:j2])
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, base, new, autojunk=False).get_opcodes()
+    )
+    try:
+        same = yaml.load(merged, Loader=_Loader) == yaml.load(after, Loader=_Loader)
+    except yaml.YAMLError:
+        same = False
+    return merged if same else after
 
 
 def _to_rt(value: Any) -> Any:
