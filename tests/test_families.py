@@ -317,3 +317,40 @@ def test_ordering_fix_removes_the_finding(
     capsys.readouterr()
     code, again = implement(repo, capsys, "fix bootstrap ordering")
     assert again["status"] == "no-op"
+
+
+def test_oci_chart_follows_the_ocirepository_convention(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Where OCI charts come through OCIRepository + chartRef, a new OCI chart does too."""
+    folder = repo / "namespaces/cert-manager"
+    (folder / "helm-repository.yaml").write_text(
+        "apiVersion: source.toolkit.fluxcd.io/v1\n"
+        "kind: OCIRepository\n"
+        "metadata:\n  name: cert-manager\n  namespace: flux-system\n"
+        "spec:\n  interval: 1h\n  url: oci://quay.io/jetstack/charts/cert-manager\n"
+        "  layerSelector:\n"
+        '    mediaType: "application/vnd.cncf.helm.chart.content.v1.tar+gzip"\n'
+        "    operation: copy\n"
+        '  ref:\n    semver: "v1.19.x"\n'
+    )
+    release = folder / "helm-release.yaml"
+    text = release.read_text()
+    chart_block = text[text.index("  chart:\n") : text.index("  install:\n")]
+    release.write_text(
+        text.replace(
+            chart_block,
+            "  chartRef:\n    kind: OCIRepository\n    name: cert-manager\n"
+            "    namespace: flux-system\n",
+        )
+    )
+    code, report = implement(repo, capsys, "install trust-manager")
+    assert code == ExitCode.OK, report
+    # The file is named the way this repository names its chart sources.
+    source = yaml.safe_load((repo / "namespaces/trust-manager/helm-repository.yaml").read_text())
+    assert source["kind"] == "OCIRepository"
+    assert source["spec"]["url"] == "oci://quay.io/jetstack/charts/trust-manager"
+    assert source["spec"]["ref"]["semver"].endswith(".x")
+    new_release = yaml.safe_load((repo / "namespaces/trust-manager/helm-release.yaml").read_text())
+    assert new_release["spec"]["chartRef"]["kind"] == "OCIRepository"
+    assert "chart" not in new_release["spec"]

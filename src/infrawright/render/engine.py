@@ -181,6 +181,41 @@ class Renderer:
         self._write(f"{folder}/{self._file('HelmRepository', 'helm-repository.yaml')}", manifest)
         return "HelmRepository", name, namespace
 
+    def oci_repository(self, folder: str, op: AddHelmComponent) -> tuple[str, str, str | None]:
+        """An OCIRepository for the chart (the repository's way for OCI charts)."""
+        url = f"{op.chart.repository.rstrip('/')}/{op.chart.name}"
+        for doc in self.model.objects():
+            if doc.kind == "OCIRepository" and str(doc.spec.get("url", "")).rstrip("/") == url:
+                return "OCIRepository", doc.name, doc.namespace
+        namespace = (
+            "flux-system"
+            if self.conv.helm_repository_namespace.value == "flux-system"
+            else op.namespace
+        )
+        pinned = self.pinned(op.chart.version)
+        ref = {"tag": pinned} if pinned == op.chart.version else {"semver": Quoted(pinned)}
+        manifest: dict[str, Any] = {
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "OCIRepository",
+            "metadata": {"name": op.component, "namespace": namespace},
+            "spec": {
+                "interval": self.conv.helm_repository_interval.value,
+                "url": url,
+                "layerSelector": {
+                    "mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+                    "operation": "copy",
+                },
+                "ref": ref,
+            },
+        }
+        path = f"{folder}/{self._file('OCIRepository', 'oci-repository.yaml')}"
+        note = (
+            f"chart {op.chart.name} {op.chart.version} is the newest version the catalog "
+            f"knows; pinned as {pinned} following this repository"
+        )
+        self._write(path, manifest, {("spec", "ref"): wrap_review(note)})
+        return "OCIRepository", op.component, namespace
+
     def pinned(self, version: str) -> str:
         style = self.conv.version_style.value
         match = re.match(r"^(v?)(\d+)\.(\d+)\.\d+", version)
@@ -197,11 +232,16 @@ class Renderer:
         ns_file = self.namespace(folder, op.namespace, op.pss_level, op.pss_reason)
         if ns_file:
             files.append(ns_file.rsplit("/", 1)[1])
-        kind, repo_name, repo_ns = self.helm_repository(folder, op)
-        if f"{folder}/{self._file('HelmRepository', 'helm-repository.yaml')}" in (
-            self.out.changes.files
-        ):
-            files.append(self._file("HelmRepository", "helm-repository.yaml"))
+        oci = op.chart.repository.startswith("oci://")
+        if oci and self.conv.oci_source.value == "OCIRepository":
+            kind, repo_name, repo_ns = self.oci_repository(folder, op)
+            files.append(self._file("OCIRepository", "oci-repository.yaml"))
+        else:
+            kind, repo_name, repo_ns = self.helm_repository(folder, op)
+            if f"{folder}/{self._file('HelmRepository', 'helm-repository.yaml')}" in (
+                self.out.changes.files
+            ):
+                files.append(self._file("HelmRepository", "helm-repository.yaml"))
         release_file = self._file("HelmRelease", "helm-release.yaml")
         self.helm_release(f"{folder}/{release_file}", op, entry, kind, repo_name, repo_ns)
         files.append(release_file)
@@ -257,30 +297,28 @@ class Renderer:
                 comments[("spec", "values", *dotted.split("."))] = (
                     f"the ServiceMonitor lives in {op.component}-monitoring"
                 )
+        spec: dict[str, Any] = {"interval": self.conv.helm_release_interval.value}
+        if kind == "OCIRepository":
+            spec["chartRef"] = source
+        else:
+            spec["chart"] = {
+                "spec": {"chart": op.chart.name, "version": quoted, "sourceRef": source}
+            }
+            note = (
+                f"chart {op.chart.name} {op.chart.version} is the newest version the catalog "
+                f"knows; pinned as {version} following this repository"
+            )
+            comments[("spec", "chart", "spec", "version")] = wrap_review(note)
+        spec["install"] = {"remediation": {"retries": retries}}
+        spec["upgrade"] = {"remediation": {"retries": retries}}
+        if values:
+            spec["values"] = values
         doc: dict[str, Any] = {
             "apiVersion": "helm.toolkit.fluxcd.io/v2",
             "kind": "HelmRelease",
             "metadata": {"name": op.release_name or op.component, "namespace": op.namespace},
-            "spec": {
-                "interval": self.conv.helm_release_interval.value,
-                "chart": {
-                    "spec": {
-                        "chart": op.chart.name,
-                        "version": quoted,
-                        "sourceRef": source,
-                    }
-                },
-                "install": {"remediation": {"retries": retries}},
-                "upgrade": {"remediation": {"retries": retries}},
-            },
+            "spec": spec,
         }
-        if values:
-            doc["spec"]["values"] = values
-        note = (
-            f"chart {op.chart.name} {op.chart.version} is the newest version the catalog "
-            f"knows; pinned as {version} following this repository"
-        )
-        comments[("spec", "chart", "spec", "version")] = wrap_review(note)
         header = self._review_header(path, list(op.review))
         self._write(path, doc, comments, header)
 

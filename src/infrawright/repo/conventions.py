@@ -65,6 +65,7 @@ class Conventions:
     sequence_indent: Convention  # True: "key:\n  - item"; False: "key:\n- item"
     file_names: dict[str, Convention] = field(default_factory=dict)
     depend_on_cni: Convention = Convention(True, 0, 0)
+    oci_source: Convention = Convention("HelmRepository", 0, 0)  # or "OCIRepository"
 
     def rows(self) -> list[tuple[str, Convention]]:
         out = [(k, v) for k, v in vars(self).items() if isinstance(v, Convention)]
@@ -97,6 +98,23 @@ def infer(model: RepoModel) -> Conventions:
         return "flux-system" if doc.namespace == "flux-system" else "<component>"
 
     versions = [str(dotted_get(r.data, "spec.chart.spec.version") or "") for r in releases]
+    oci_repos = {
+        d.name: d for d in objects if d.kind == "OCIRepository" and d.group == SOURCE_GROUP
+    }
+    oci_kinds: list[str] = []
+    for release in releases:
+        ref = release.spec.get("chartRef")
+        if isinstance(ref, dict) and ref.get("kind") == "OCIRepository":
+            oci_kinds.append("OCIRepository")
+            source = oci_repos.get(str(ref.get("name")))
+            pin = (source.spec.get("ref") or {}) if source is not None else {}
+            if isinstance(pin, dict):
+                versions.append(str(pin.get("semver") or pin.get("tag") or ""))
+    oci_urls = {r.name for r in repos if r.spec.get("type") == "oci"}
+    for release in releases:
+        ref = dotted_get(release.data, "spec.chart.spec.sourceRef")
+        if isinstance(ref, dict) and ref.get("name") in oci_urls:
+            oci_kinds.append("HelmRepository")
     quoted = []
     for release in releases:
         text = _text(model, release.file)
@@ -137,7 +155,14 @@ def infer(model: RepoModel) -> Conventions:
         kind: _majority(values, None)
         for kind, values in names.items()
         if kind
-        in {"Namespace", "HelmRepository", "HelmRelease", "ServiceMonitor", "PrometheusRule"}
+        in {
+            "Namespace",
+            "HelmRepository",
+            "OCIRepository",
+            "HelmRelease",
+            "ServiceMonitor",
+            "PrometheusRule",
+        }
     }
     cni = {ks.name for ks in model.kustomizations if ks.name == "cilium"}
     deps = [
@@ -169,6 +194,7 @@ def infer(model: RepoModel) -> Conventions:
         network_policy_layout=_majority(policy_layout, "folder"),
         sequence_indent=_majority(indents, True),
         file_names=file_names,
+        oci_source=_majority(oci_kinds, "HelmRepository"),
         depend_on_cni=Convention(not deps or sum(deps) * 2 >= len(deps), sum(deps), len(deps)),
     )
 
