@@ -90,15 +90,23 @@ def _key(f: Finding) -> tuple[str, str, str]:
 
 
 def validate_in_scratch(
-    model: RepoModel, changes: Changeset, crd_dirs: list[Path]
+    model: RepoModel,
+    changes: Changeset,
+    crd_dirs: list[Path],
+    before: ValidationResult | None = None,
 ) -> tuple[RepoModel, ValidationResult]:
-    """Copy the repository, apply the change there, load and validate the copy."""
+    """Copy the repository, apply the change there, load and validate the copy.
+
+    Builds of ``before`` that no changed file can affect are reused; every rule and
+    schema check still runs on the whole changed tree.
+    """
     with tempfile.TemporaryDirectory(prefix="infrawright-scratch-") as tmp:
         scratch = Path(tmp) / "repo"
         shutil.copytree(model.root, scratch, symlinks=True, ignore=IGNORED)
         apply_changes(scratch, changes)
         after = load_repo(scratch, cluster=model.cluster, config=model.config)
-        result = validate(after, crd_dirs=crd_dirs)
+        reuse = before.analysis.builds if before is not None else None
+        result = validate(after, crd_dirs=crd_dirs, reuse=reuse, changed=set(changes.files))
         return after, result
 
 
@@ -140,7 +148,7 @@ def implement(
     outcome.added = rendered.added
     outcome.depends = rendered.depends
     say("Validating with kustomize build and the repository's rules...")
-    _after, result = validate_in_scratch(model, changes, crd_dirs)
+    _after, result = validate_in_scratch(model, changes, crd_dirs, before)
     known = {_key(f) for f in before.findings}
     outcome.new_findings = [f for f in result.findings if _key(f) not in known]
     remaining = {_key(f) for f in result.findings}

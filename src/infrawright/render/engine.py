@@ -388,9 +388,10 @@ class Renderer:
             )
             self.kustomization_file(f"{sub}/kustomization.yaml", ["allow-k8s-api.yaml"])
             return "cilium-network-policies"
-        path = f"{folder}/cilium-network-policy.yaml"
+        name = self._file("CiliumNetworkPolicy", "cilium-network-policy.yaml")
+        path = f"{folder}/{name}"
         self._write(path, doc, header=self._review_header(path, [note]))
-        return "cilium-network-policy.yaml"
+        return name
 
     def kustomization_file(self, path: str, resources: list[str]) -> None:
         doc = {

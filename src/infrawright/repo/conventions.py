@@ -150,6 +150,9 @@ def infer(model: RepoModel) -> Conventions:
     names: dict[str, list[str]] = {}
     for doc in objects:
         if doc.file.startswith(model.config.components_dir + "/"):
+            nested = doc.file.count("/") > model.config.components_dir.strip("/").count("/") + 2
+            if doc.kind == "CiliumNetworkPolicy" and nested:
+                continue  # policies in a folder are named per policy, not by convention
             names.setdefault(doc.kind, []).append(doc.file.rsplit("/", 1)[-1])
     file_names = {
         kind: _majority(values, None)
@@ -162,6 +165,7 @@ def infer(model: RepoModel) -> Conventions:
             "HelmRelease",
             "ServiceMonitor",
             "PrometheusRule",
+            "CiliumNetworkPolicy",
         }
     }
     cni = {ks.name for ks in model.kustomizations if ks.name == "cilium"}
@@ -195,8 +199,15 @@ def infer(model: RepoModel) -> Conventions:
         sequence_indent=_majority(indents, True),
         file_names=file_names,
         oci_source=_majority(oci_kinds, "HelmRepository"),
-        depend_on_cni=Convention(not deps or sum(deps) * 2 >= len(deps), sum(deps), len(deps)),
+        depend_on_cni=_cni_convention(deps),
     )
+
+
+def _cni_convention(deps: list[bool]) -> Convention:
+    """Do components depend on the CNI? Ties go to yes (the safe bootstrap order)."""
+    yes = sum(deps)
+    value = not deps or yes * 2 >= len(deps)
+    return Convention(value, yes if value else len(deps) - yes, len(deps))
 
 
 def _text(model: RepoModel, rel: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,8 +138,16 @@ def _tidy(message: str, root: Path) -> str:
     return text.replace(from_wrapper, ".").replace(real, ".")
 
 
-def build_all(model: RepoModel, tool: Kustomize, jobs: int | None = None) -> list[Build]:
-    """Build every Flux Kustomization, in parallel, in a stable order."""
-    workers = max(1, jobs or (os.cpu_count() or 2))
+def build_all(
+    model: RepoModel,
+    tool: Kustomize,
+    jobs: int | None = None,
+    only: Sequence[FluxKustomization] | None = None,
+) -> list[Build]:
+    """Build every Flux Kustomization (or ``only`` these), in parallel, in a stable order."""
+    todo = list(model.kustomizations if only is None else only)
+    if not todo:
+        return []
+    workers = max(1, min(len(todo), jobs or (os.cpu_count() or 2)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda ks: build_one(model, tool, ks), model.kustomizations))
+        return list(pool.map(lambda ks: build_one(model, tool, ks), todo))

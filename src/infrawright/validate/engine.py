@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from infrawright.errors import ExitCode, UsageError
 from infrawright.model.crds import CrdIndex, build_index
+from infrawright.model.flux import FluxKustomization
 from infrawright.model.graph import Graph, build_graph
 from infrawright.model.repo import RepoModel
 from infrawright.validate.builds import Build, build_all
@@ -55,15 +56,36 @@ class ValidationResult:
 
 
 def analyze(
-    model: RepoModel, *, tool: Kustomize | None = None, progress: Progress | None = None
+    model: RepoModel,
+    *,
+    tool: Kustomize | None = None,
+    progress: Progress | None = None,
+    reuse: Mapping[str, Build] | None = None,
+    changed: Collection[str] = (),
 ) -> Analysis:
-    """Build every Kustomization and index who provides and uses which CRDs."""
+    """Build every Kustomization and index who provides and uses which CRDs.
+
+    With ``reuse`` (builds of the same repository before ``changed`` files were written),
+    only Kustomizations a changed file can affect are built again.
+    """
     tool = tool or find_kustomize()
+    kept: dict[str, Build] = {}
+    todo = []
+    for ks in model.kustomizations:
+        prev = (reuse or {}).get(model.label(ks))
+        if prev is not None and not affected(prev, ks, changed):
+            kept[model.label(ks)] = replace(prev, kustomization=ks)
+        else:
+            todo.append(ks)
     if progress:
-        progress(f"building {len(model.kustomizations)} Kustomizations with {tool.describe()}")
+        progress(f"building {len(todo)} Kustomizations with {tool.describe()}")
     builds: dict[str, Build] = {}
-    for b in build_all(model, tool):
-        builds.setdefault(model.label(b.kustomization), b)
+    fresh = {model.label(b.kustomization): b for b in build_all(model, tool, only=todo)}
+    for ks in model.kustomizations:
+        label = model.label(ks)
+        build = kept.get(label) or fresh.get(label)
+        if build is not None:
+            builds.setdefault(label, build)
     outputs = {name: b.objects for name, b in builds.items()}
     index = build_index(model.catalog, outputs, helm_repository_urls(model), model.config.providers)
     deps = {
@@ -71,6 +93,27 @@ def analyze(
     }
     graph = build_graph(deps, index.crd_edges())
     return Analysis(model, builds, index, graph, tool)
+
+
+def affected(build: Build, ks: FluxKustomization, changed: Collection[str]) -> bool:
+    """Could writing ``changed`` files alter this build? (Conservative: when unsure, yes.)"""
+    if build.error or build.skipped or build.kustomization.doc.data != ks.doc.data:
+        return True
+    if not changed:
+        return False
+    if "postBuild" in ks.doc.spec:
+        return True  # substituteFrom may read a ConfigMap from anywhere in the repository
+    folder = build.folder or ""
+    origins = {o.file for o in build.objects}
+    for path in changed:
+        if folder in ("", ".") or path == folder or path.startswith(folder + "/"):
+            return True
+        if path in origins:
+            return True
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        if any(o.startswith(parent + "/") for o in origins):
+            return True
+    return False
 
 
 def schema_store(model: RepoModel, crd_dirs: Iterable[Path]) -> SchemaStore:
@@ -95,6 +138,8 @@ def validate(
     disable: Iterable[str] = (),
     tool: Kustomize | None = None,
     progress: Progress | None = None,
+    reuse: Mapping[str, Build] | None = None,
+    changed: Collection[str] = (),
 ) -> ValidationResult:
     """Validate a repository: real builds, schema checks, every enabled rule."""
     wanted_off = {d.strip().upper() for d in disable if d.strip()}
@@ -105,7 +150,7 @@ def validate(
             hint=f"known rules: {', '.join(RULES)}",
         )
     off = wanted_off | set(model.config.disable)
-    analysis = analyze(model, tool=tool, progress=progress)
+    analysis = analyze(model, tool=tool, progress=progress, reuse=reuse, changed=changed)
     store = schema_store(model, crd_dirs)
     ctx = Context(model, analysis.builds, analysis.index, analysis.graph, store)
     findings: list[Finding] = []

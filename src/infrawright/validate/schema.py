@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +62,13 @@ class SchemaStore:
                 self.add_crd(doc)
 
     def add_dir(self, folder: Path) -> None:
-        for path in sorted(folder.rglob("*")):
-            if path.suffix in (".yaml", ".yml") and path.is_file():
-                self.add_documents(read_yaml_file(path, path.as_posix()).objects)
+        """Every CRD in a folder; parsed once per process while its files are unchanged."""
+        paths = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml"))
+        signature = tuple(
+            (str(p), st.st_mtime_ns, st.st_size) for p in paths if p.is_file() for st in [p.stat()]
+        )
+        for doc in _crds_in(signature):
+            self.add_crd(doc)
 
     def has(self, doc: Document) -> bool:
         return self.key(doc) in self.schemas
@@ -81,10 +86,34 @@ class SchemaStore:
             return []
         validator = self._validators.get(key)
         if validator is None:
-            validator = Draft7Validator(_openapi_to_jsonschema(copy.deepcopy(schema)))
+            validator = _compiled(schema)
             self._validators[key] = validator
         out = []
         for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(e.absolute_path)):
             path = ".".join(str(p) for p in err.absolute_path) or "(root)"
             out.append((path, err.message))
         return out
+
+
+@lru_cache(maxsize=64)
+def _crds_in(signature: tuple[tuple[str, int, int], ...]) -> tuple[Document, ...]:
+    """CRD documents of the files in ``signature`` (path, mtime, size): a changed file
+    changes the key, so the cache never serves stale schemas."""
+    out: list[Document] = []
+    for path, _mtime, _size in signature:
+        docs = read_yaml_file(Path(path), path).objects
+        out.extend(d for d in docs if d.kind == "CustomResourceDefinition")
+    return tuple(out)
+
+
+_COMPILED: dict[int, tuple[dict[str, Any], Draft7Validator]] = {}
+
+
+def _compiled(schema: dict[str, Any]) -> Draft7Validator:
+    """A validator per schema object, shared by every store in this process."""
+    hit = _COMPILED.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    validator = Draft7Validator(_openapi_to_jsonschema(copy.deepcopy(schema)))
+    _COMPILED[id(schema)] = (schema, validator)
+    return validator
