@@ -95,3 +95,13 @@ def test_built_objects_keep_their_source_line() -> None:
 )
 def test_substitute(text: str, known: dict[str, str], want: str) -> None:
     assert substitute({"k": [text]}, known) == {"k": [want]}
+
+
+def test_cilium_is_detected_only_where_it_runs() -> None:
+    from conftest import EXAMPLE
+    from infrawright.validate.context import runs_cilium
+    from infrawright.validate.engine import analyze
+
+    assert not runs_cilium(result().analysis.model, result().analysis.index)
+    example = analyze(load_repo(EXAMPLE))
+    assert runs_cilium(example.model, example.index)

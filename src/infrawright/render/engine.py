@@ -19,7 +19,7 @@ from infrawright.plan.model import AddHelmComponent, AddPlainComponent, Plan
 from infrawright.render.changeset import Changeset, Review
 from infrawright.render.emit import KeyPath, Quoted, Style, dump
 from infrawright.repo.conventions import PSS_PREFIX, Conventions
-from infrawright.validate.context import helm_repository_urls
+from infrawright.validate.context import helm_repository_urls, runs_cilium
 from infrawright.validate.engine import Analysis
 
 CILIUM_GROUP = "cilium.io"
@@ -252,7 +252,12 @@ class Renderer:
         owner = self.namespace_owner(op.namespace)
         if owner:
             deps.append((owner, f"creates namespace {op.namespace}"))
-        if entry and entry.webhooks:
+        if entry and entry.webhooks and not runs_cilium(self.model, self.analysis.index):
+            self.out.changes.messages.append(
+                f"{c} registers admission webhooks; this cluster does not run Cilium, so no "
+                "CiliumNetworkPolicy was written (make sure your CNI lets the API server in)"
+            )
+        elif entry and entry.webhooks:
             files.append(self.webhook_policy(folder, op, entry))
             if cni and cni not in {d for d, _ in deps}:
                 deps.append((cni, "CiliumNetworkPolicy CRD"))

@@ -15,6 +15,7 @@ from infrawright.validate.builds import Build
 from infrawright.validate.schema import SchemaStore
 
 MONITORING_GROUP = "monitoring.coreos.com"
+CILIUM_GROUP = "cilium.io"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ class Context:
             return [configured]
         return self.index.providers_of(MONITORING_GROUP)
 
+    def runs_cilium(self) -> bool:
+        """Does the cluster run Cilium? (A Kustomization installs cilium.io, or the
+        repository holds Cilium policies, e.g. with Cilium installed out of band.)"""
+        return runs_cilium(self.model, self.index)
+
     def source_of(self, obj: Document) -> Document | None:
         """The repository document a built object came from, as written (before Flux
         patches, namespaces or substitution were applied)."""
@@ -71,3 +77,9 @@ def helm_repository_urls(model: RepoModel) -> dict[str, str]:
             if isinstance(url, str):
                 urls[doc.name] = url
     return urls
+
+
+def runs_cilium(model: RepoModel, index: CrdIndex) -> bool:
+    if index.providers_of(CILIUM_GROUP):
+        return True
+    return any(d.group == CILIUM_GROUP for d in model.objects())

@@ -1,7 +1,10 @@
 """IW008: a component whose chart registers admission webhooks has a
 CiliumNetworkPolicy admitting the ``kube-apiserver`` entity.
 
-Default severity: error. The webhook ports come from the chart catalog; when the policy
+Default severity: error. Applies where the cluster runs Cilium: some Kustomization installs
+the cilium.io CRDs, or the repository already has Cilium policies. Elsewhere a
+CiliumNetworkPolicy could not even be applied, so the rule stays silent.
+The webhook ports come from the chart catalog; when the policy
 lists ports, the webhook's container port must be among them (Cilium sees the pod port
 after the Service translation, e.g. 10250 for cert-manager, not 443).
 
@@ -64,6 +67,8 @@ def _admitted_ports(policy: Document) -> set[str] | None:
 
 
 def check(ctx: Context) -> Iterator[Finding]:
+    if not ctx.runs_cilium():
+        return
     urls = ctx.helm_repository_urls()
     policies: dict[str, list[Document]] = {}
     plain: set[str] = set()
