@@ -297,11 +297,15 @@ class Renderer:
         for dotted, value in op.values.items():
             _set_dotted(values, dotted, value)
         if entry and entry.metrics:
+            split = op.monitoring and bool(self.providers(MONITORING_GROUP))
+            why = (
+                f"the ServiceMonitor lives in {op.component}-monitoring"
+                if split
+                else "monitoring objects belong in a <component>-monitoring Kustomization"
+            )
             for dotted in entry.metrics.servicemonitor_values:
                 _set_dotted(values, dotted, False)
-                comments[("spec", "values", *dotted.split("."))] = (
-                    f"the ServiceMonitor lives in {op.component}-monitoring"
-                )
+                comments[("spec", "values", *dotted.split("."))] = why
         spec: dict[str, Any] = {"interval": self.conv.helm_release_interval.value}
         if kind == "OCIRepository":
             spec["chartRef"] = source
