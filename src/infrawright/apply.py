@@ -1,13 +1,18 @@
-"""Write a validated Changeset into the repository.
+"""Write a validated Changeset into the repository, all or nothing.
 
-Each file is written to a temporary sibling, flushed, then renamed over its target, so
-no file is ever half-written. (Several renames are not one atomic step; a journal that
-makes the whole change all-or-nothing under crashes is a later step.)
+Each file is written to a temporary sibling, flushed, then renamed over its target, so no
+file is ever half-written. Several renames are not one atomic step, so a journal makes the
+whole change all-or-nothing: before the first rename, the bytes of every file the change
+touches are saved under ``.infrawright/journal/`` with a manifest; the journal is removed
+after the last rename. If the process dies in between, the next run finds the journal and
+puts every file back (:func:`recover`); an error during the write does the same at once.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -29,7 +34,7 @@ def apply_changes(root: Path, changes: Changeset) -> None:
     for rel, data in sorted(changes.files.items()):
         target = targets[rel]
         if data is None:
-            if target.exists():
+            if target.is_file() or target.is_symlink():
                 target.unlink()
             _prune_empty(target.parent, root.resolve())
             continue
@@ -58,3 +63,62 @@ def _prune_empty(folder: Path, root: Path) -> None:
         except OSError:
             return
         folder = folder.parent
+
+
+JOURNAL = Path(".infrawright") / "journal"
+
+
+def apply_atomically(root: Path, changes: Changeset) -> None:
+    """Apply ``changes`` so the tree ends exactly as before or exactly as planned."""
+    recover(root)
+    journal = root / JOURNAL
+    backups = journal / "before"
+    backups.mkdir(parents=True)
+    manifest: dict[str, bool] = {}
+    for rel in sorted(changes.files):
+        target = safe_target(root, rel)
+        manifest[rel] = target.is_file()
+        if manifest[rel]:
+            keep = backups / rel
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(target, keep)
+    _write_synced(journal / "manifest.json", json.dumps(manifest, sort_keys=True).encode())
+    try:
+        apply_changes(root, changes)
+    except BaseException:
+        recover(root)
+        raise
+    shutil.rmtree(journal)
+
+
+def recover(root: Path) -> list[str]:
+    """Undo a write that did not finish; returns the files put back (empty: none)."""
+    journal = root / JOURNAL
+    if not journal.exists():
+        return []
+    manifest_file = journal / "manifest.json"
+    if not manifest_file.is_file():
+        shutil.rmtree(journal)  # died while saving backups: nothing was written yet
+        return []
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InfrawrightError(
+            f"{manifest_file}: unfinished write found but its journal is unreadable ({exc})",
+            hint="restore the listed files with git, then delete .infrawright/journal",
+        ) from None
+    back = Changeset()
+    for rel, existed in sorted(manifest.items()):
+        back.files[rel] = (journal / "before" / rel).read_bytes() if existed else None
+    apply_changes(root, back)
+    shutil.rmtree(journal)
+    return sorted(back.files)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from infrawright.apply import apply_changes, safe_target
+from infrawright.apply import apply_atomically, apply_changes, safe_target
 from infrawright.model.repo import RepoModel
 from infrawright.plan.model import Plan, subject
 from infrawright.recreate import recreate_reasons
@@ -165,6 +165,6 @@ def implement(
         return outcome
     if record is not None:
         outcome.session = record(changes)
-    apply_changes(model.root, changes)
+    apply_atomically(model.root, changes)
     outcome.status = "applied"
     return outcome

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from infrawright.apply import apply_changes, safe_target
+from infrawright.apply import apply_atomically, safe_target
 from infrawright.errors import InfrawrightError, RefusedError
 from infrawright.render.changeset import Changeset
 
@@ -165,7 +165,7 @@ class SessionStore:
                 back.files[rel] = None
             else:
                 back.files[rel] = (self.dir / session.id / "before" / rel).read_bytes()
-        apply_changes(self.root, back)
+        apply_atomically(self.root, back)
         return back
 
 

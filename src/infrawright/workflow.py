@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from infrawright.apply import apply_atomically, recover
 from infrawright.errors import InfrawrightError
 from infrawright.implement import Outcome, Progress, implement
 from infrawright.model.repo import RepoModel
@@ -21,6 +22,17 @@ from infrawright.repo.loader import load_repo
 from infrawright.sessions import Session, SessionStore, repo_lock
 
 Planner = Callable[[str, RepoModel], Plan]
+
+
+def recover_unfinished(root: Path, progress: Progress | None = None) -> list[str]:
+    """Roll back a write a crashed run left half done (call before loading the repo)."""
+    if not (root / ".infrawright" / "journal").exists():
+        return []
+    with repo_lock(root):
+        restored = recover(root)
+    if restored and progress:
+        progress(f"rolled back an unfinished earlier write: {', '.join(restored)}")
+    return restored
 
 
 def rule_planner(chart: ChartOption | None = None) -> Planner:
@@ -88,6 +100,7 @@ def continue_session(
     The previous result is reverted first; if the new result fails validation, the
     previous one is put back, so the repository never ends between the two.
     """
+    recover_unfinished(root, progress)
     store = SessionStore(root)
     previous = store.get(session_id)
     if previous.status != "applied":
@@ -126,14 +139,13 @@ def continue_session(
 
 
 def _restore(root: Path, kept: dict[str, bytes | None]) -> None:
-    from infrawright.apply import apply_changes
-
     with repo_lock(root):
-        apply_changes(root, Changeset(files=dict(kept)))
+        apply_atomically(root, Changeset(files=dict(kept)))
 
 
 def undo_session(root: Path, session_id: str | None = None) -> tuple[Session, Changeset]:
     """Revert an applied session whose files are still as it left them."""
+    recover_unfinished(root)
     store = SessionStore(root)
     session = store.get(session_id)
     if session.status != "applied":

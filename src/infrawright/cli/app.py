@@ -259,7 +259,7 @@ def implement_cmd(
 ) -> int:
     """Turn a request into a validated change that follows the repository's patterns."""
     from infrawright.plan.rules import ChartOption
-    from infrawright.workflow import rule_planner, run_request
+    from infrawright.workflow import recover_unfinished, rule_planner, run_request
 
     text = _read_request(request, request_file)
     if planner is Planner.llm:
@@ -268,10 +268,12 @@ def implement_cmd(
         )
     root = find_root(repo)
     os.environ.get("REPOS_ROOT")  # read for the record, as the seed command passes it
+    err = _err()
+    if not dry_run:
+        recover_unfinished(root, _progress(err))
     model = load_repo(root, cluster=cluster, config=load_config(root, config))
     _need_cluster_file(model.cluster_file)
     option = ChartOption.parse(chart, chart_version) if chart else None
-    err = _err()
     err.print(
         "[infrastructure-implementor] Starting infrastructure implementation...", markup=False
     )
