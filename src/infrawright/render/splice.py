@@ -63,31 +63,39 @@ def _fmt(path: KeyPath) -> str:
     return out or "<document root>"
 
 
-def _scalar_end(text: str, node: yaml.Node) -> int:
-    end = node.end_mark.index
-    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
-        while end > node.start_mark.index and text[end - 1].isspace():
-            end -= 1  # block scalars end after their line breaks
+def _scalar_end(text: str, item: Any) -> int:
+    """End of a scalar (node or event), before the line breaks that end a block scalar."""
+    end: int = item.end_mark.index
+    if getattr(item, "style", None) in ("|", ">"):
+        while end > item.start_mark.index and text[end - 1].isspace():
+            end -= 1
     return end
 
 
 def _parse(text: str) -> list[_Doc]:
+    starts: list[Any] = []
+    ends: list[int] = []  # per document: the end of its last scalar, alias or flow collection
+    flows: list[bool] = []
     try:
-        starts: list[Any] = [
-            e for e in yaml.parse(text, Loader=_Loader) if isinstance(e, yaml.DocumentStartEvent)
-        ]
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.DocumentStartEvent):
+                starts.append(event)
+                ends.append(0)
+            elif isinstance(event, yaml.CollectionStartEvent):
+                flows.append(bool(event.flow_style))
+            elif isinstance(event, yaml.ScalarEvent | yaml.AliasEvent) or (
+                isinstance(event, yaml.CollectionEndEvent) and flows.pop()
+            ):
+                ends[-1] = max(ends[-1], _scalar_end(text, event))
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.YAMLError as exc:
         raise SpliceError(f"not valid YAML: {exc}") from exc
     docs = []
-    for node, begin in zip(nodes, starts, strict=True):
+    for node, begin, end in zip(nodes, starts, ends, strict=True):
         empty = isinstance(node, yaml.ScalarNode) and node.value == "" and not node.style
-        last = node
-        while isinstance(last, yaml.MappingNode | yaml.SequenceNode) and not last.flow_style:
-            last = last.value[-1][1] if isinstance(last, yaml.MappingNode) else last.value[-1]
-        end = _line_end(text, _scalar_end(text, last))
+        start = node.start_mark.index
         sep = _line_start(text, begin.start_mark.index) if begin.explicit else None
-        docs.append(_Doc(node, node.start_mark.index, end, sep, empty))
+        docs.append(_Doc(node, start, start if empty else _line_end(text, end), sep, empty))
     return docs
 
 
@@ -114,10 +122,14 @@ def _walk(node: yaml.Node, path: KeyPath) -> list[tuple[yaml.Node | None, yaml.N
         hit: tuple[yaml.Node | None, yaml.Node] | None = None
         if isinstance(node, yaml.MappingNode) and isinstance(key, str):
             hit = next((kv for kv in reversed(node.value) if kv[0].value == key), None)
+            floor = hit[0].end_mark.index if hit else 0
         elif isinstance(node, yaml.SequenceNode) and key in range(len(node.value)):
             hit = (None, node.value[key])
+            floor = max(n.end_mark.index for n in [node, *node.value[:key]][-1:]) if key else 0
         if hit is None:
             break
+        if hit[1].start_mark.index < floor:  # an alias: its node is the anchor's, elsewhere
+            raise SpliceError(f"{_fmt(path)}: {_fmt(path[: len(found) + 1])} is an alias")
         found.append(hit)
         node = hit[1]
     return found

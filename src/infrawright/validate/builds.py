@@ -17,6 +17,7 @@ from typing import Any
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.repo.documents import Document, parse_text
+from infrawright.validate.batch import Member, batch_folder, build_batch, chunks
 from infrawright.validate.flux_build import overlay_for, substitute_objects, variables
 from infrawright.validate.kustomize import Kustomize, build_wrapped
 
@@ -96,6 +97,13 @@ def _attribute(model: RepoModel, wrapper_parent: Path, docs: list[Document]) -> 
     return out
 
 
+def attribute_objects(model: RepoModel, docs: list[Document]) -> list[Document]:
+    """Built objects mapped to repository files and lines. Every wrapper puts its
+    kustomization at <tmp>/kustomization.yaml, and origins are relative to it; the
+    folder is gone by now, so they are resolved against a stand-in of the same depth."""
+    return _attribute(model, Path(tempfile.gettempdir()), docs)
+
+
 def build_one(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> Build:
     if not model.is_local(ks):
         return Build(ks, None, skipped=f"source is {ks.source}, not this repository")
@@ -123,7 +131,7 @@ def build_one(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> Build
         return Build(ks, folder, error=parsed.problem.message, generated=generated)
     # The wrapper lived in a temp folder; origins are relative to it. Both wrappers put
     # their kustomization at <tmp>/kustomization.yaml, so resolve against a stand-in.
-    objects = _attribute(model, Path(tempfile.gettempdir()), list(parsed.documents))
+    objects = attribute_objects(model, list(parsed.documents))
     known = variables(ks, model.objects())
     if known is not None:
         objects = substitute_objects(objects, known)
@@ -144,10 +152,37 @@ def build_all(
     jobs: int | None = None,
     only: Sequence[FluxKustomization] | None = None,
 ) -> list[Build]:
-    """Build every Flux Kustomization (or ``only`` these), in parallel, in a stable order."""
+    """Build every Flux Kustomization (or ``only`` these), in a stable order.
+
+    Self-contained folders are built in batches (one kustomize process each, see
+    :mod:`batch`); the rest, and members of a batch that failed, one by one. Work runs
+    in parallel, bounded by the cores.
+    """
     todo = list(model.kustomizations if only is None else only)
     if not todo:
         return []
-    workers = max(1, min(len(todo), jobs or (os.cpu_count() or 2)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda ks: build_one(model, tool, ks), todo))
+    workers = max(1, jobs or (os.cpu_count() or 2))
+    members: list[Member] = []
+    seen: set[str] = set()
+    for ks in todo:
+        folder = batch_folder(model, ks)
+        if folder is not None and folder not in seen:
+            seen.add(folder)
+            members.append((ks, folder))
+    done: dict[int, Build] = {}
+    groups = chunks(members, workers)
+    if groups:
+        with ThreadPoolExecutor(max_workers=min(workers, len(groups))) as pool:
+            results = list(pool.map(lambda group: build_batch(model, tool, group), groups))
+        for group, result in zip(groups, results, strict=True):
+            if result is None:
+                continue
+            for ks, folder in group:
+                done[id(ks)] = Build(ks, folder, objects=tuple(result[folder]))
+    rest = [ks for ks in todo if id(ks) not in done]
+    if rest:
+        with ThreadPoolExecutor(max_workers=min(workers, len(rest))) as pool:
+            built = list(pool.map(lambda k: build_one(model, tool, k), rest))
+            for ks, build in zip(rest, built, strict=True):
+                done[id(ks)] = build
+    return [done[id(ks)] for ks in todo]

@@ -1,0 +1,111 @@
+"""Many Kustomizations in one kustomize process.
+
+Starting kustomize costs more than building a small component, so folders that can be
+built together are listed in one wrapper kustomization and built in one call; origin
+annotations tell which folder each object came from. Only self-contained folders are
+batched: a kustomization file of their own, nothing Flux adds on top (namespace, patches,
+substitution, ...), and no resource outside the folder. A batch that fails for any reason
+(duplicate IDs across components, a broken file) is not reported: its members are built
+one by one, which names the failing one.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Sequence
+
+from infrawright.model.flux import FluxKustomization
+from infrawright.model.repo import PathProblem, RepoModel
+from infrawright.repo.documents import Document, parse_text
+from infrawright.validate.kustomize import Kustomize, build_wrapped
+
+FLUX_EXTRAS = (
+    "targetNamespace",
+    "namePrefix",
+    "nameSuffix",
+    "patches",
+    "images",
+    "components",
+    "commonMetadata",
+    "postBuild",
+)
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml")
+#: Fewer members than this are built one by one (nothing to gain).
+MIN_BATCH = 3
+
+
+def batch_folder(model: RepoModel, ks: FluxKustomization) -> str | None:
+    """The folder of ``ks`` when it can be built in a batch, else None."""
+    if not model.is_local(ks) or any(key in ks.doc.spec for key in FLUX_EXTRAS):
+        return None
+    target = model.resolve(ks)
+    if isinstance(target, PathProblem):
+        return None
+    folder = model.rel(target)
+    if folder == "." or not any(f"{folder}/{n}" in model.files for n in KUSTOMIZATION_NAMES):
+        return None
+    prefix = folder + "/"
+    if any(p.file.startswith(prefix) for p in model.problems):
+        return None
+    for rel, parsed in model.files.items():
+        if not rel.startswith(prefix) or posixpath.basename(rel) not in KUSTOMIZATION_NAMES:
+            continue
+        data = parsed.documents[0].data if parsed.documents else None
+        if not isinstance(data, dict) or not _self_contained(posixpath.dirname(rel), data, folder):
+            return None
+    return folder
+
+
+def _self_contained(here: str, data: dict[str, object], folder: str) -> bool:
+    if "helmCharts" in data or "helmChartInflationGenerator" in data:
+        return False
+    for key in ("resources", "components", "bases", "crds"):
+        for entry in data.get(key) or []:  # type: ignore[attr-defined]
+            if not isinstance(entry, str) or "://" in entry or entry.startswith("github.com/"):
+                return False
+            target = posixpath.normpath(posixpath.join(here, entry))
+            if target != folder and not target.startswith(folder + "/"):
+                return False
+    for patch in data.get("patches") or []:  # type: ignore[attr-defined]
+        path = patch.get("path") if isinstance(patch, dict) else patch
+        if isinstance(path, str):
+            target = posixpath.normpath(posixpath.join(here, path))
+            if not target.startswith(folder + "/"):
+                return False
+    return True
+
+
+def build_batch(
+    model: RepoModel, tool: Kustomize, members: Sequence[tuple[FluxKustomization, str]]
+) -> dict[str, list[Document]] | None:
+    """Objects per folder for one batch, or None when the batch has to be split up."""
+    from infrawright.validate.builds import attribute_objects
+
+    folders = [folder for _ks, folder in members]
+    result = build_wrapped(tool, [model.root / f for f in folders])
+    if not result.ok:
+        return None
+    parsed = parse_text(result.output, "<batch build>")
+    if parsed.problem:
+        return None
+    objects = attribute_objects(model, list(parsed.documents))
+    out: dict[str, list[Document]] = {f: [] for f in folders}
+    by_length = sorted(folders, key=len, reverse=True)
+    for obj in objects:
+        owner = next((f for f in by_length if obj.file.startswith(f + "/")), None)
+        if owner is None:
+            return None  # cannot tell which member it belongs to
+        out[owner].append(obj)
+    return out
+
+
+Member = tuple[FluxKustomization, str]
+
+
+def chunks(items: list[Member], workers: int) -> list[list[Member]]:
+    """Split a batch so every worker gets a share (in order, for stable output)."""
+    if len(items) < MIN_BATCH:
+        return []
+    count = max(1, min(workers, len(items) // MIN_BATCH))
+    size = -(-len(items) // count)
+    return [items[i : i + size] for i in range(0, len(items), size)]
