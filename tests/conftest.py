@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,8 @@ import pytest
 from infrawright.validate.kustomize import Kustomize, find_kustomize
 
 TESTS = Path(__file__).resolve().parent
+# Tests never read or fill the user's cache.
+os.environ["INFRAWRIGHT_CACHE_DIR"] = tempfile.mkdtemp(prefix="infrawright-test-cache-")
 PROJECT = TESTS.parent
 FIXTURES = TESTS / "testdata" / "repos"
 EXAMPLE = PROJECT / "examples" / "local-kube"

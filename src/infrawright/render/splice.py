@@ -120,12 +120,13 @@ def _walk(node: yaml.Node, path: KeyPath) -> list[tuple[yaml.Node | None, yaml.N
     found: list[tuple[yaml.Node | None, yaml.Node]] = []
     for key in path:
         hit: tuple[yaml.Node | None, yaml.Node] | None = None
+        floor = 0
         if isinstance(node, yaml.MappingNode) and isinstance(key, str):
             hit = next((kv for kv in reversed(node.value) if kv[0].value == key), None)
             floor = hit[0].end_mark.index if hit else 0
         elif isinstance(node, yaml.SequenceNode) and key in range(len(node.value)):
             hit = (None, node.value[key])
-            floor = max(n.end_mark.index for n in [node, *node.value[:key]][-1:]) if key else 0
+            floor = max([node.start_mark.index] + [n.end_mark.index for n in node.value[:key]])
         if hit is None:
             break
         if hit[1].start_mark.index < floor:  # an alias: its node is the anchor's, elsewhere

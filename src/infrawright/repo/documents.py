@@ -167,6 +167,7 @@ def _check_expansion(root: Any) -> None:
 
 
 def _with_pyyaml(text: str, rel: str) -> list[Document]:
+    aliases = "*" in text  # without an alias there is nothing to expand
     loader = _Loader(text)
     docs: list[Document] = []
     try:
@@ -175,7 +176,8 @@ def _with_pyyaml(text: str, rel: str) -> list[Document]:
             node = loader.get_node()
             if node is None:
                 continue
-            _check_expansion(node)
+            if aliases:
+                _check_expansion(node)
             data = loader.construct_document(node)
             docs.append(Document(rel, node.start_mark.line + 1, index, data))
             index += 1

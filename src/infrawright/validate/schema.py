@@ -15,6 +15,7 @@ from typing import Any
 
 from jsonschema import Draft7Validator
 
+from infrawright import cache
 from infrawright.repo.documents import Document, read_yaml_file
 
 GVK = tuple[str, str, str]
@@ -98,12 +99,38 @@ class SchemaStore:
 @lru_cache(maxsize=64)
 def _crds_in(signature: tuple[tuple[str, int, int], ...]) -> tuple[Document, ...]:
     """CRD documents of the files in ``signature`` (path, mtime, size): a changed file
-    changes the key, so the cache never serves stale schemas."""
+    changes the key, so neither this cache nor the one on disk serves stale schemas."""
+    digest = cache.key("crds", 1, signature)
+    stored = cache.load("crds", digest)
+    if isinstance(stored, list):
+        return tuple(Document(str(f), int(line), 0, data) for f, line, data in stored)
     out: list[Document] = []
     for path, _mtime, _size in signature:
         docs = read_yaml_file(Path(path), path).objects
-        out.extend(d for d in docs if d.kind == "CustomResourceDefinition")
+        out.extend(_slim(d) for d in docs if d.kind == "CustomResourceDefinition")
+    cache.store("crds", digest, [[d.file, d.line, d.data] for d in out])
     return tuple(out)
+
+
+def _slim(doc: Document) -> Document:
+    """Only what schema checks need from a CRD (group, kind, versions and schemas)."""
+    spec = doc.spec
+    versions = [
+        {"name": v.get("name"), "schema": v.get("schema")}
+        for v in spec.get("versions") or []
+        if isinstance(v, dict)
+    ]
+    data = {
+        "apiVersion": doc.api_version,
+        "kind": doc.kind,
+        "metadata": {"name": doc.name},
+        "spec": {
+            "group": spec.get("group"),
+            "names": {"kind": (spec.get("names") or {}).get("kind")},
+            "versions": versions,
+        },
+    }
+    return Document(doc.file, doc.line, doc.index, data)
 
 
 _COMPILED: dict[int, tuple[dict[str, Any], Draft7Validator]] = {}

@@ -1,0 +1,79 @@
+"""The on-disk cache only saves time: same answers, fresh when inputs change, ignorable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infrawright import cache
+from infrawright.validate.schema import SchemaStore
+
+CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: %s}
+"""
+
+
+def store_for(folder: Path) -> SchemaStore:
+    store = SchemaStore()
+    store.add_dir(folder)
+    return store
+
+
+def size_type(store: SchemaStore) -> str:
+    schema = store.schemas[("example.com", "v1", "Widget")]
+    return str(schema["properties"]["spec"]["properties"]["size"]["type"])
+
+
+def test_crd_schemas_come_back_from_disk_and_follow_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    crds = tmp_path / "crds"
+    crds.mkdir()
+    (crds / "widget.yaml").write_text(CRD % "integer")
+    assert size_type(store_for(crds)) == "integer"
+    assert list((tmp_path / "cache" / "crds").glob("*.json"))
+    (crds / "widget.yaml").write_text(CRD % "string  ")  # new size and mtime: new key
+    assert size_type(store_for(crds)) == "string"
+
+
+def test_cache_can_be_switched_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("INFRAWRIGHT_CACHE", "off")
+    cache.store("kind", "abc", {"x": 1})
+    assert cache.load("kind", "abc") is None
+    assert not (tmp_path / "cache").exists()
+
+
+def test_unwritable_cache_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(blocker))
+    cache.store("kind", "abc", {"x": 1})  # no exception
+    assert cache.load("kind", "abc") is None
+
+
+def test_corrupt_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path))
+    (tmp_path / "kind").mkdir()
+    (tmp_path / "kind" / "abc.json").write_text("{half")
+    assert cache.load("kind", "abc") is None
