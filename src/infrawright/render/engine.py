@@ -320,6 +320,14 @@ class Renderer:
             comments[("spec", "chart", "spec", "version")] = wrap_review(note)
         spec["install"] = {"remediation": {"retries": retries}}
         spec["upgrade"] = {"remediation": {"retries": retries}}
+        if entry is not None and entry.provides and not entry.crd_values:
+            # CRDs in the chart's crds/ folder: Helm installs them once and never
+            # upgrades them unless the release says so.
+            spec["install"] = {"crds": "CreateReplace", **spec["install"]}
+            spec["upgrade"] = {"crds": "CreateReplace", **spec["upgrade"]}
+            comments[("spec", "upgrade", "crds")] = (
+                "CRDs a chart keeps in crds/ are upgraded only with CreateReplace"
+            )
         if values:
             spec["values"] = values
         doc: dict[str, Any] = {
