@@ -135,6 +135,27 @@ def implement(
     rendered = render_plan(renderer, plan)
     changes = rendered.changes
     outcome = Outcome(plan.request, "no-op", plan, changes, noop=rendered.noop)
+    outcome.added = rendered.added
+    outcome.depends = rendered.depends
+    return settle(
+        model, before, outcome, crd_dirs=crd_dirs, dry_run=dry_run, record=record, say=say
+    )
+
+
+def settle(
+    model: RepoModel,
+    before: ValidationResult,
+    outcome: Outcome,
+    *,
+    crd_dirs: list[Path],
+    dry_run: bool = False,
+    record: Callable[[Changeset], str] | None = None,
+    say: Progress | None = None,
+) -> Outcome:
+    """Validate ``outcome.changes`` against the repository's findings ``before``, then
+    write it unless it adds a finding or ``dry_run``. Every front end ends here."""
+    say = say or (lambda _msg: None)
+    changes = outcome.changes
     outcome.findings = list(before.findings)
     outcome.layers = {k: v for k, v in before.analysis.graph.layers.items()}
     outcome.recreate_command = model.config.recreate_command
@@ -145,8 +166,6 @@ def implement(
     outcome.created = changes.created(model.root)
     outcome.modified = changes.modified(model.root)
     outcome.deleted = changes.deleted()
-    outcome.added = rendered.added
-    outcome.depends = rendered.depends
     say("Validating with kustomize build and the repository's rules...")
     _after, result = validate_in_scratch(model, changes, crd_dirs, before)
     known = {_key(f) for f in before.findings}

@@ -195,6 +195,15 @@ def _plain(value: object) -> object:
     return list(value) if isinstance(value, tuple) else value
 
 
+@app.command("plan-schema")
+def plan_schema_cmd() -> int:
+    """Print the JSON Schema of the Plan format (what any planner must produce)."""
+    from infrawright.plan.model import plan_schema
+
+    sys.stdout.write(formats.dumps(plan_schema()) + "\n")
+    return int(ExitCode.OK)
+
+
 @app.command("explain")
 def explain_cmd(
     rule: Annotated[str | None, typer.Argument(help="rule ID, e.g. IW003")] = None,
