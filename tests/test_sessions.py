@@ -130,8 +130,9 @@ def test_undo_refuses_when_files_changed(repo: Path, capsys: pytest.CaptureFixtu
 
 
 def test_lock_held_by_a_live_process_is_exit_2(
-    repo: Path, capsys: pytest.CaptureFixture[str]
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("INFRAWRIGHT_LOCK_WAIT", "0.3")
     (repo / STATE_DIR).mkdir()
     (repo / STATE_DIR / "lock").write_text(str(os.getppid()))
     before = tree(repo)
@@ -176,3 +177,19 @@ def test_decisions_change_the_plan(decision: str, field: str, value: object) -> 
     assert got == value
     assert applied.understood and not applied.recorded
     assert f"decision: {decision}" in op.review
+
+
+def test_second_run_waits_for_the_first(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The lock holder finishes within the wait: the second run goes ahead."""
+    import subprocess
+    import threading
+
+    holder = subprocess.Popen(["sleep", "0.7"])
+    threading.Thread(target=holder.wait, daemon=True).start()  # reaps it when it ends
+    try:
+        (repo / STATE_DIR).mkdir()
+        (repo / STATE_DIR / "lock").write_text(str(holder.pid))
+        code, _out, err = cli(capsys, "implement", "--repo", str(repo), "we need metallb")
+    finally:
+        holder.wait()
+    assert code == ExitCode.OK, err

@@ -24,6 +24,7 @@ from infrawright.repo.conventions import infer
 from infrawright.repo.loader import load_repo
 from infrawright.validate.engine import ValidationResult, validate
 from infrawright.validate.finding import Finding
+from infrawright.vcs import dirty
 
 Status = Literal["applied", "dry-run", "no-op", "failed"]
 Progress = Callable[[str], None]
@@ -182,6 +183,12 @@ def settle(
     if dry_run:
         outcome.status = "dry-run"
         return outcome
+    edited = dirty(model.root, [*outcome.modified, *outcome.deleted])
+    if edited:
+        outcome.changes.messages.append(
+            "your uncommitted edits in these files were kept (the change was made on the "
+            f"files as they are on disk): {', '.join(edited)}"
+        )
     if record is not None:
         outcome.session = record(changes)
     apply_atomically(model.root, changes)

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -170,19 +171,33 @@ class SessionStore:
 
 
 @contextmanager
-def repo_lock(root: Path) -> Iterator[None]:
-    """Hold ``.infrawright/lock`` while writing; a lock of a dead process is taken over."""
+def repo_lock(root: Path, wait: float | None = None) -> Iterator[None]:
+    """Hold ``.infrawright/lock`` while writing.
+
+    A second run waits up to ``wait`` seconds (``$INFRAWRIGHT_LOCK_WAIT``, default 3) for
+    the first, then gives up with exit 2; a lock left by a dead process is taken over;
+    the same process may take it again (nested use).
+    """
     state = root / STATE_DIR
     state.mkdir(exist_ok=True)
     lock = state / "lock"
-    for _attempt in range(2):
+    limit = wait if wait is not None else float(os.environ.get("INFRAWRIGHT_LOCK_WAIT", "3"))
+    deadline = time.monotonic() + limit
+    while True:
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             holder = _holder(lock)
+            if holder == os.getpid():
+                yield  # nested: the outer holder releases it
+                return
             if holder is not None and _alive(holder):
+                if time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    continue
                 raise LockedError(
-                    f"{lock}: another infrawright run (pid {holder}) is changing this repository",
+                    f"{lock}: another infrawright run (pid {holder}) is changing this "
+                    f"repository (waited {limit:g} s)",
                     hint="wait for it to finish; delete the lock file if that process is gone",
                 ) from None
             lock.unlink(missing_ok=True)
@@ -190,8 +205,6 @@ def repo_lock(root: Path) -> Iterator[None]:
         with os.fdopen(fd, "w") as fh:
             fh.write(str(os.getpid()))
         break
-    else:
-        raise LockedError(f"{lock}: cannot take the lock", hint="delete the lock file")
     try:
         yield
     finally:

@@ -111,6 +111,7 @@ def validate_cmd(
     """Build every Kustomization with kustomize and check the repository's rules."""
     fmt = Format.github if fmt is Format.text and _in_actions() and output is None else fmt
     root = find_root(repo)
+    _warn_unfinished(root)
     model = load_repo(root, cluster=cluster, config=load_config(root, config))
     err = _err()
     progress = (lambda msg: err.print(f"[infrawright] {msg}")) if verbose else None
@@ -124,6 +125,17 @@ def validate_cmd(
     else:
         sys.stdout.write(rendered + "\n")
     return int(result.exit_code(strict))
+
+
+def _warn_unfinished(root: Path) -> None:
+    """Read-only commands report an interrupted write instead of silently reading it."""
+    if (root / ".infrawright" / "journal").exists():
+        _err().print(
+            "warning: an interrupted infrawright write is pending in this repository; "
+            "files may be half changed. Run `infrawright recover` (any writing command "
+            "also does it first).",
+            markup=False,
+        )
 
 
 def _in_actions() -> bool:
@@ -265,6 +277,12 @@ def implement_cmd(
         list[Path] | None, typer.Option("--crd-dir", help="folder of CRD manifests (repeatable)")
     ] = None,
     config: ConfigOpt = None,
+    commit: Annotated[
+        bool, typer.Option("--commit", help="commit the applied change (one commit)")
+    ] = False,
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="create this branch for the change")
+    ] = None,
 ) -> int:
     """Turn a request into a validated change that follows the repository's patterns."""
     from infrawright.plan.rules import ChartOption
@@ -286,6 +304,10 @@ def implement_cmd(
     err.print(
         "[infrastructure-implementor] Starting infrastructure implementation...", markup=False
     )
+    if branch and not dry_run:
+        from infrawright.vcs import prepare_branch
+
+        prepare_branch(root, branch)
     outcome = run_request(
         model,
         text,
@@ -294,7 +316,22 @@ def implement_cmd(
         crd_dirs=list(crd_dir or []),
         progress=_progress(err),
     )
+    if outcome.status == "applied" and (commit or branch):
+        _commit(root, outcome, _progress(err))
     return _finish(outcome, as_json, err)
+
+
+def _commit(root: Path, outcome: Outcome, say: Callable[[str], None]) -> None:
+    from infrawright.vcs import commit
+
+    files = [*outcome.created, *outcome.modified, *outcome.deleted]
+    lines = [outcome.request, "", "Files:", *(f"- {f}" for f in files), ""]
+    lines.append(f"REVIEW notes: {len(outcome.changes.reviews)}")
+    if outcome.session:
+        lines.append(f"infrawright session: {outcome.session}")
+    sha = commit(root, files, "\n".join(lines))
+    outcome.changes.messages.append(f"committed as {sha[:12]}")
+    say(f"Committed {sha[:12]}")
 
 
 def _need_cluster_file(cluster_file: str | None) -> None:
@@ -373,6 +410,22 @@ def undo_cmd(
     typer.echo(f"undone session {done.id}: {done.request}")
     for rel, data in sorted(reverted.files.items()):
         typer.echo(f"  {'deleted' if data is None else 'restored'} {rel}")
+    return int(ExitCode.OK)
+
+
+@app.command("recover")
+def recover_cmd(repo: RepoOpt = None) -> int:
+    """Finish what an interrupted run left: put back every file of an unfinished write."""
+    from infrawright.workflow import recover_unfinished
+
+    root = find_root(repo)
+    restored = recover_unfinished(root)
+    if restored:
+        typer.echo(f"rolled back an unfinished write: {len(restored)} file(s)")
+        for rel in restored:
+            typer.echo(f"  {rel}")
+    else:
+        typer.echo("nothing to recover")
     return int(ExitCode.OK)
 
 
