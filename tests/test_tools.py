@@ -181,3 +181,27 @@ def test_plan_schema_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["plan-schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert "AddHelmComponent" in json.dumps(schema)
+
+
+def test_arguments_of_the_wrong_type_are_refused(tools: Tools) -> None:
+    ok, message = tools.call("implement", {"request": "we need metallb", "dry_run": "false"})
+    assert not ok and "dry_run must be bool" in message
+
+
+def test_edits_on_disk_are_seen_by_the_next_call(tools: Tools) -> None:
+    ok, info = tools.call("inspect_repo", {})
+    assert ok and "team-z" not in info["components"]
+    (tools.root / "namespaces/team-z").mkdir()
+    (tools.root / "namespaces/team-z/kustomization.yaml").write_text(KUSTOMIZATION)
+    ok, info = tools.call("inspect_repo", {})
+    assert ok and "team-z" in info["components"]
+
+
+def test_an_applied_implement_drops_stale_staged_writes(tools: Tools) -> None:
+    assert tools.call(
+        "write_file", {"path": "namespaces/team-a/namespace.yaml", "content": NAMESPACE}
+    )[0]
+    ok, report = tools.call("implement", {"request": "we need metallb"})
+    assert ok and report["status"] == "applied"
+    assert report["discarded_pending"] == ["namespaces/team-a/namespace.yaml"]
+    assert not tools.pending.files

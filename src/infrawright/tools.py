@@ -12,6 +12,7 @@ raises past the tool boundary.
 from __future__ import annotations
 
 import inspect
+import os
 import posixpath
 from collections.abc import Callable
 from dataclasses import asdict
@@ -77,14 +78,21 @@ class Tools:
         self.last_outcome: Outcome | None = None
         self._model: RepoModel | None = None
         self._before: ValidationResult | None = None
+        self._signature: tuple[tuple[str, int, int], ...] = ()
 
     # -- plumbing --------------------------------------------------------------------
     def model(self) -> RepoModel:
-        if self._model is None:
+        """The repository as it is now: re-read when any YAML file changed on disk (an
+        editor, a git pull) since it was last loaded."""
+        signature = _signature(self.root)
+        if self._model is None or signature != self._signature:
             self._model = load_repo(self.root, cluster=self.cluster, config_file=self.config_file)
+            self._before = None
+            self._signature = signature
         return self._model
 
     def before(self) -> ValidationResult:
+        self.model()  # drops the cached validation when the tree changed
         if self._before is None:
             self._before = validate(self.model(), crd_dirs=self.crd_dirs)
         return self._before
@@ -106,6 +114,9 @@ class Tools:
             bound = inspect.signature(method).bind(**arguments)
         except TypeError as exc:
             return False, f"{name}: bad arguments ({exc})"
+        wrong = _type_errors(method, bound.arguments)
+        if wrong:
+            return False, f"{name}: {'; '.join(wrong)}"
         try:
             return True, method(*bound.args, **bound.kwargs)
         except ToolError as exc:
@@ -213,10 +224,7 @@ class Tools:
         from infrawright.workflow import run_request
 
         outcome = run_request(self.model(), request, dry_run=dry_run, crd_dirs=self.crd_dirs)
-        self.last_outcome = outcome
-        if outcome.status == "applied":
-            self._refresh()
-        return outcome.to_json()
+        return self._after_apply(outcome)
 
     def apply_plan(self, plan: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
         """Render a Plan you wrote (see `infrawright plan-schema`), validate it and write
@@ -236,10 +244,19 @@ class Tools:
             outcome = implement(
                 model, parsed, dry_run=dry_run, crd_dirs=self.crd_dirs, record=record
             )
+        return self._after_apply(outcome)
+
+    def _after_apply(self, outcome: Outcome) -> dict[str, Any]:
+        """Remember the outcome; staged writes were made against the old tree, so an
+        applied change drops them (the report says which)."""
         self.last_outcome = outcome
+        report = outcome.to_json()
         if outcome.status == "applied":
             self._refresh()
-        return outcome.to_json()
+            if not self.pending.is_empty():
+                report["discarded_pending"] = sorted(self.pending.files)
+                self.pending = Changeset()
+        return report
 
     def write_file(self, path: str, content: str) -> dict[str, Any]:
         """Stage a YAML file (whole content) in the pending change. Only component
@@ -320,6 +337,43 @@ class Tools:
             raise ToolError(f"{rel}: component folder {component!r} is not a DNS-1123 label")
         if any(p.startswith(".") for p in parts):
             raise ToolError(f"{rel}: hidden files and folders are not writable")
+
+
+def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime, size) of every YAML file: cheap, and changes whenever one does."""
+    out: list[tuple[str, int, int]] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.endswith((".yaml", ".yml", ".toml")):
+                path = Path(dirpath) / name
+                try:
+                    st = path.stat()
+                except OSError:
+                    continue
+                out.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "bool": (bool,),
+    "int": (int,),
+    "dict[str, Any]": (dict,),
+}
+
+
+def _type_errors(method: Callable[..., Any], arguments: dict[str, Any]) -> list[str]:
+    """Arguments whose JSON type does not match the tool's parameter type."""
+    wrong: list[str] = []
+    for name, param in inspect.signature(method).parameters.items():
+        if name not in arguments:
+            continue
+        expected = _PY_TYPES.get(str(param.annotation))
+        value = arguments[name]
+        if expected is not None and not isinstance(value, expected):
+            wrong.append(f"{name} must be {param.annotation!s}, got {type(value).__name__}")
+    return wrong
 
 
 def _banned(data: Any) -> list[str]:

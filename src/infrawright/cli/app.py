@@ -429,6 +429,20 @@ def recover_cmd(repo: RepoOpt = None) -> int:
     return int(ExitCode.OK)
 
 
+@app.command("mcp")
+def mcp_cmd(
+    repo: RepoOpt = None,
+    crd_dir: Annotated[
+        list[Path] | None, typer.Option("--crd-dir", help="folder of CRD manifests (repeatable)")
+    ] = None,
+) -> int:
+    """Serve the infrawright tools to an MCP client over stdio (nothing else on stdout)."""
+    from infrawright.mcp_server import serve
+
+    serve(find_root(repo) if repo is not None else None, crd_dirs=list(crd_dir or []))
+    return int(ExitCode.OK)
+
+
 @app.command("sessions")
 def sessions_cmd(
     repo: RepoOpt = None,

@@ -1,0 +1,170 @@
+"""The shared tools (:mod:`infrawright.tools`) as an MCP server on stdio.
+
+Every tool of :data:`~infrawright.tools.TOOL_NAMES` is exposed under its own name, with
+its docstring as description and its parameters as input schema, plus an optional
+``repo`` argument (default: the server's ``--repo``). One :class:`~infrawright.tools.Tools`
+instance is kept per repository, so a change staged by ``write_file`` is still pending at
+the next call. A tool that fails comes back as an MCP tool error (``isError``) carrying
+its message; nothing a client sends can stop the server.
+
+The ``mcp`` package is optional (``pip install 'infrawright[mcp]'``): it is imported only
+when a server is built, and building one configures logging (on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import threading
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field
+
+from infrawright import __version__
+from infrawright.errors import InfrawrightError
+from infrawright.repo.loader import find_root
+from infrawright.tools import TOOL_NAMES, Tools
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+    from mcp_types import CallToolResult
+
+SERVER_NAME = "infrawright"
+INSTRUCTIONS = (
+    "Tools for a Flux GitOps repository. Start with inspect_repo. `implement` runs the whole "
+    "pipeline for a request in plain words (use dry_run to see the diff first); `plan` and "
+    "`apply_plan` work with an explicit Plan. To write files yourself: write_file stages "
+    "them, validate checks the staged tree, finish applies the change only when it adds no "
+    "finding, discard drops it. Every tool takes an optional `repo` path; by default the "
+    "server's --repo."
+)
+REPO_DESCRIPTION = "repository root (default: the server's --repo)"
+RepoArg = Annotated[str | None, Field(description=REPO_DESCRIPTION)]
+
+
+def _require_mcp() -> None:
+    try:
+        import mcp.server.mcpserver  # noqa: F401
+    except ImportError:
+        raise InfrawrightError(
+            "the MCP server needs the mcp package", hint="pip install 'infrawright[mcp]'"
+        ) from None
+
+
+class _Registry:
+    """One :class:`Tools` per repository root, each used by one call at a time."""
+
+    def __init__(self, repo: Path | None, crd_dirs: list[Path]) -> None:
+        self.default = repo
+        self.crd_dirs = crd_dirs
+        self._tools: dict[Path, tuple[Tools, threading.Lock]] = {}
+        self._guard = threading.Lock()
+
+    def call(self, name: str, repo: str | None, arguments: dict[str, Any]) -> tuple[bool, Any]:
+        if repo:
+            path = Path(repo).expanduser()
+            if not path.is_dir():
+                return False, f"{repo}: not a directory (the repo argument)"
+            root = path.resolve()
+        else:
+            try:
+                root = find_root(self.default)
+            except InfrawrightError as exc:
+                return False, str(exc)
+        with self._guard:
+            if root not in self._tools:
+                self._tools[root] = (Tools(root, crd_dirs=self.crd_dirs), threading.Lock())
+            tools, lock = self._tools[root]
+        # Tools run on worker threads; one repository's staged change is not shared state
+        # two calls may touch at once.
+        with lock:
+            return tools.call(name, arguments)
+
+
+def _result(ok: bool, value: Any) -> CallToolResult:
+    from mcp_types import CallToolResult, TextContent
+
+    if not ok:
+        return CallToolResult(content=[TextContent(type="text", text=str(value))], is_error=True)
+    if isinstance(value, str):
+        return CallToolResult(content=[TextContent(type="text", text=value)])
+    text = json.dumps(value, indent=2, default=str)
+    structured = json.loads(text)  # plain JSON types only, whatever the tool returned
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)],
+        structured_content=structured if isinstance(structured, dict) else None,
+    )
+
+
+def _description(name: str) -> str:
+    return " ".join((getattr(Tools, name).__doc__ or "").split())
+
+
+def _signature(name: str) -> inspect.Signature:
+    """The method's parameters (annotations evaluated) plus ``repo``."""
+    from mcp_types import CallToolResult
+
+    method = getattr(Tools, name)
+    hints = typing.get_type_hints(method)
+    params = [
+        param.replace(annotation=hints[param.name])
+        for param in inspect.signature(method).parameters.values()
+        if param.name != "self"
+    ]
+    params.append(
+        inspect.Parameter(
+            "repo", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=RepoArg
+        )
+    )
+    return inspect.Signature(params, return_annotation=CallToolResult)
+
+
+def _tool_function(registry: _Registry, name: str) -> Callable[..., CallToolResult]:
+    def run(**arguments: Any) -> CallToolResult:
+        repo = arguments.pop("repo", None)
+        try:
+            return _result(*registry.call(name, repo, arguments))
+        except Exception as exc:  # the boundary: a client gets an error result, never a crash
+            return _result(False, f"{name}: internal error ({type(exc).__name__}: {exc})")
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = _description(name)
+    run.__signature__ = _signature(name)  # type: ignore[attr-defined]
+    return run
+
+
+def build_server(repo: Path | None, *, crd_dirs: list[Path] | None = None) -> MCPServer:
+    """An MCP server exposing the tools; ``repo`` is the default repository (None: the
+    one :func:`~infrawright.repo.loader.find_root` finds at each call)."""
+    _require_mcp()
+    from mcp.server.mcpserver import MCPServer
+
+    registry = _Registry(repo, list(crd_dirs or []))
+    server: MCPServer = MCPServer(
+        SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
+    )
+    for name in TOOL_NAMES:
+        server.add_tool(_tool_function(registry, name), name=name, description=_description(name))
+    return server
+
+
+def serve(repo: Path | None, crd_dirs: list[Path] | None = None) -> None:
+    """Run the MCP server on stdin/stdout until the client closes the connection."""
+    build_server(repo, crd_dirs=crd_dirs).run("stdio")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m infrawright.mcp_server [--repo PATH] [--crd-dir DIR]...``"""
+    parser = argparse.ArgumentParser(prog="infrawright-mcp", description=serve.__doc__)
+    parser.add_argument("--repo", type=Path, default=None)
+    parser.add_argument("--crd-dir", type=Path, action="append", default=[])
+    args = parser.parse_args(argv)
+    serve(args.repo, crd_dirs=args.crd_dir)
+
+
+if __name__ == "__main__":
+    main()
