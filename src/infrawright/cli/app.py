@@ -443,6 +443,54 @@ def mcp_cmd(
     return int(ExitCode.OK)
 
 
+@app.command("install-claude")
+def install_claude_cmd(
+    repo: RepoOpt = None,
+    claude_dir: Annotated[
+        Path | None, typer.Option("--dir", help="Claude Code folder (default: <repo>/.claude)")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="replace files you edited, and our .mcp.json entry")
+    ] = False,
+) -> int:
+    """Install the /implement-infra command, its agent and the MCP server for Claude Code."""
+    from infrawright.integrations.claude import KEPT, install_claude
+
+    results = install_claude(find_root(repo), claude_dir, force=force)
+    for path, action in results:
+        typer.echo(f"{action:<10}  {path}")
+    if any(action == KEPT for _path, action in results):
+        typer.echo("edited files were kept; rerun with --force to replace them", err=True)
+    return int(ExitCode.OK)
+
+
+@app.command("cluster-check")
+def cluster_check_cmd(
+    repo: RepoOpt = None,
+    cluster: ClusterOpt = None,
+    ssh: Annotated[
+        str | None, typer.Option("--ssh", help="ask the cluster through ssh USER@HOST")
+    ] = None,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option("--kubeconfig", help="kubeconfig file (on the ssh host with --ssh)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+    config: ConfigOpt = None,
+) -> int:
+    """Compare the live cluster's Flux Kustomizations with the repository (read-only)."""
+    from infrawright.cluster_check import check_cluster, dependency_graph, render_text
+
+    root = find_root(repo)
+    model = load_repo(root, cluster=cluster, config=load_config(root, config))
+    report = check_cluster(model, dependency_graph(model), ssh=ssh, kubeconfig=kubeconfig)
+    if as_json:
+        sys.stdout.write(formats.dumps(report.to_json()) + "\n")
+    else:
+        typer.echo(render_text(report), nl=False)
+    return int(report.exit_code())
+
+
 @app.command("sessions")
 def sessions_cmd(
     repo: RepoOpt = None,
