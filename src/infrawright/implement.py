@@ -22,6 +22,7 @@ from infrawright.render.edits import render_plan
 from infrawright.render.engine import Renderer
 from infrawright.repo.conventions import infer
 from infrawright.repo.loader import load_repo
+from infrawright.sessions import SessionStore
 from infrawright.validate.engine import ValidationResult, validate
 from infrawright.validate.finding import Finding
 from infrawright.vcs import dirty
@@ -192,5 +193,7 @@ def settle(
     if record is not None:
         outcome.session = record(changes)
     apply_atomically(model.root, changes)
+    if outcome.session:
+        SessionStore(model.root).mark_applied(outcome.session)
     outcome.status = "applied"
     return outcome

@@ -25,7 +25,7 @@ from infrawright.errors import InfrawrightError, RefusedError
 from infrawright.render.changeset import Changeset
 
 STATE_DIR = ".infrawright"
-SessionStatus = Literal["applied", "undone", "superseded"]
+SessionStatus = Literal["pending", "applied", "undone", "superseded"]
 
 
 class LockedError(InfrawrightError):
@@ -84,7 +84,7 @@ class SessionStore:
         session = Session(
             id=self.new_id(),
             request=request,
-            status="applied",
+            status="pending",
             created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             plan=plan,
             decisions=list(decisions),
@@ -109,6 +109,15 @@ class SessionStore:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(asdict(session), indent=2, sort_keys=True) + "\n")
         tmp.replace(path)
+
+    def mark_applied(self, session_id: str) -> None:
+        """The change of a pending session is written; until then (a run killed half
+        way) it stays pending and is never undone or continued."""
+        for session in self.all():
+            if session.id == session_id:
+                session.status = "applied"
+                self.save(session)
+                return
 
     def all(self) -> list[Session]:
         if not self.dir.is_dir():

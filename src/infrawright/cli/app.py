@@ -563,6 +563,14 @@ def run(argv: list[str] | None = None, prog: str = "infrawright") -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # disk full, file too large, permissions: the tree is as before
+        where = f"{exc.filename}: " if exc.filename else ""
+        _err().print(
+            f"error: {where}{exc.strerror or exc}; nothing was changed "
+            "(an interrupted write is rolled back)",
+            markup=False,
+        )
+        return int(ExitCode.USAGE)
     except Exception:  # the one place an unexpected error is turned into exit 3
         _err().print("internal error (please report it with the text below):", markup=False)
         traceback.print_exc()
