@@ -20,6 +20,9 @@ from infrawright.errors import InfrawrightError
 from infrawright.render.changeset import Changeset
 
 
+TEMP_PREFIX = ".infrawright-"
+
+
 def safe_target(root: Path, rel: str) -> Path:
     """The path for ``rel`` inside ``root``; refuses anything that would leave it."""
     real_root = root.resolve()
@@ -39,7 +42,7 @@ def apply_changes(root: Path, changes: Changeset) -> None:
             _prune_empty(target.parent, root.resolve())
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".infrawright-", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -110,6 +113,10 @@ def recover(root: Path) -> list[str]:
     back = Changeset()
     for rel, existed in sorted(manifest.items()):
         back.files[rel] = (journal / "before" / rel).read_bytes() if existed else None
+    # A run killed between writing a temporary file and renaming it leaves the temporary.
+    for folder in sorted({safe_target(root, rel).parent for rel in manifest}):
+        for stray in folder.glob(f"{TEMP_PREFIX}*") if folder.is_dir() else ():
+            stray.unlink(missing_ok=True)
     apply_changes(root, back)
     shutil.rmtree(journal)
     return sorted(back.files)
