@@ -205,3 +205,40 @@ def test_an_applied_implement_drops_stale_staged_writes(tools: Tools) -> None:
     assert ok and report["status"] == "applied"
     assert report["discarded_pending"] == ["namespaces/team-a/namespace.yaml"]
     assert not tools.pending.files
+
+
+def test_hidden_files_are_not_readable(tools: Tools) -> None:
+    (tools.root / ".env").write_text("TOKEN=secret\n")
+    for path in (".env", ".git/config", ".infrawright/lock"):
+        ok, message = tools.call("read_file", {"path": path})
+        assert not ok and "hidden" in message
+
+
+def test_cluster_file_rewrite_may_not_drop_kustomizations(tools: Tools) -> None:
+    cluster = "clusters/local-kube/infrastructure.yaml"
+    text = (tools.root / cluster).read_text()
+    first = text.split("\n---\n")[0]  # keeps only the first Kustomization
+    ok, message = tools.call("write_file", {"path": cluster, "content": first + "\n"})
+    assert not ok and "drops Flux Kustomization" in message and "remove <component>" in message
+
+
+def test_finish_reports_review_comments(tools: Tools) -> None:
+    noted = NAMESPACE.replace("  labels:\n", "  # REVIEW: team-a owns this namespace\n  labels:\n")
+    for path, content in (
+        ("namespaces/team-a/namespace.yaml", noted),
+        ("namespaces/team-a/kustomization.yaml", KUSTOMIZATION),
+        (
+            "clusters/local-kube/infrastructure.yaml",
+            (tools.root / "clusters/local-kube/infrastructure.yaml").read_text() + FLUX_KS,
+        ),
+    ):
+        assert tools.call("write_file", {"path": path, "content": content})[0]
+    ok, report = tools.call("finish", {"summary": "team-a"})
+    assert ok and report["status"] == "applied", report
+    assert report["review"] == [
+        {
+            "file": "namespaces/team-a/namespace.yaml",
+            "line": 4,
+            "note": "team-a owns this namespace",
+        }
+    ]

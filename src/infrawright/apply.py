@@ -19,7 +19,6 @@ from pathlib import Path
 from infrawright.errors import InfrawrightError
 from infrawright.render.changeset import Changeset
 
-
 TEMP_PREFIX = ".infrawright-"
 
 

@@ -49,6 +49,7 @@ class Session:
     parent: str | None = None
     files: dict[str, dict[str, str | None]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    planner: str = "rules"
 
 
 class SessionStore:
@@ -78,6 +79,7 @@ class SessionStore:
         decisions: list[str],
         parent: str | None = None,
         notes: list[str] | None = None,
+        planner: str = "rules",
     ) -> Session:
         """Save what is about to be written (call before applying the change)."""
         self._ensure()
@@ -90,6 +92,7 @@ class SessionStore:
             decisions=list(decisions),
             parent=parent,
             notes=list(notes or []),
+            planner=planner,
         )
         folder = self.dir / session.id
         (folder / "before").mkdir(parents=True)

@@ -29,7 +29,7 @@ from infrawright.model.repo import RepoModel
 from infrawright.plan.facts import RepoFacts
 from infrawright.plan.model import DNS_LABEL, Plan
 from infrawright.plan.rules import plan_request
-from infrawright.render.changeset import Changeset
+from infrawright.render.changeset import Changeset, Review
 from infrawright.repo.conventions import infer
 from infrawright.repo.documents import parse_text
 from infrawright.repo.loader import load_repo
@@ -166,6 +166,8 @@ class Tools:
     def read_file(self, path: str) -> str:
         """Text of a repository file (as staged, if a pending write changed it)."""
         rel = self._relative(path)
+        if any(part.startswith(".") for part in rel.split("/")):
+            raise ToolError(f"{rel}: hidden files and folders are not readable")
         if rel in self.pending.files:
             data = self.pending.files[rel]
             if data is None:
@@ -237,7 +239,11 @@ class Tools:
 
         def record(changes: Changeset) -> str:
             return store.record(
-                changes, request=parsed.request, plan=parsed.model_dump(mode="json"), decisions=[]
+                changes,
+                request=parsed.request,
+                plan=parsed.model_dump(mode="json"),
+                decisions=[],
+                planner="tools",
             ).id
 
         with repo_lock(model.root):
@@ -272,6 +278,19 @@ class Tools:
         if parsed.problem is not None:
             where = f"{rel}:{parsed.problem.line}" if parsed.problem.line else rel
             raise ToolError(f"{where}: {parsed.problem.message}")
+        if rel == self.model().cluster_file:
+            kept = {(d.name, d.namespace) for d in parsed.objects if d.kind == "Kustomization"}
+            gone = sorted(
+                ks.name
+                for ks in self.model().kustomizations
+                if ks.doc.file == rel and (ks.name, ks.doc.namespace) not in kept
+            )
+            if gone:
+                raise ToolError(
+                    f"{rel}: the new content drops Flux Kustomization(s) {', '.join(gone)}; "
+                    'removals go through implement (e.g. "remove <component>"), which '
+                    "checks what still needs them"
+                )
         for doc in parsed.objects:
             banned = _banned(doc.data)
             if banned:
@@ -287,12 +306,15 @@ class Tools:
         report. When it does not validate nothing is written and the change stays
         pending, so it can be fixed."""
         model = self.model()
+        self.pending.reviews = _review_comments(self.pending)
         outcome = Outcome(summary, "no-op", None, self.pending)
         store = SessionStore(model.root)
 
         def record(changes: Changeset) -> str:
             plan = {"source": "write_file", "summary": summary}
-            return store.record(changes, request=summary, plan=plan, decisions=[]).id
+            return store.record(
+                changes, request=summary, plan=plan, decisions=[], planner="tools"
+            ).id
 
         with repo_lock(model.root):
             outcome = settle(model, self.before(), outcome, crd_dirs=self.crd_dirs, record=record)
@@ -337,6 +359,19 @@ class Tools:
             raise ToolError(f"{rel}: component folder {component!r} is not a DNS-1123 label")
         if any(p.startswith(".") for p in parts):
             raise ToolError(f"{rel}: hidden files and folders are not writable")
+
+
+def _review_comments(changes: Changeset) -> list[Review]:
+    """The ``# REVIEW:`` comments in staged files, with their lines."""
+    found: list[Review] = []
+    for rel, data in sorted(changes.files.items()):
+        if data is None:
+            continue
+        for number, line in enumerate(data.decode("utf-8").splitlines(), 1):
+            mark = line.find("# REVIEW:")
+            if mark >= 0:
+                found.append(Review(rel, number, line[mark + len("# REVIEW:") :].strip()))
+    return found
 
 
 def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:

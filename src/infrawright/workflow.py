@@ -103,6 +103,12 @@ def continue_session(
     recover_unfinished(root, progress)
     store = SessionStore(root)
     previous = store.get(session_id)
+    if previous.planner != "rules":
+        raise InfrawrightError(
+            f"session {previous.id} was made by the {previous.planner} planner; continue "
+            "re-runs the rule planner, which would not reproduce it",
+            hint="undo it, then run the request again with the decision in its words",
+        )
     if previous.status != "applied":
         raise InfrawrightError(
             f"session {previous.id} is {previous.status}; only an applied session continues",

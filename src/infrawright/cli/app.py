@@ -252,6 +252,11 @@ class Planner(StrEnum):
     llm = "llm"
 
 
+class Provider(StrEnum):
+    anthropic = "anthropic"
+    openai = "openai"
+
+
 @app.command("implement")
 def implement_cmd(
     request: Annotated[
@@ -277,6 +282,19 @@ def implement_cmd(
         list[Path] | None, typer.Option("--crd-dir", help="folder of CRD manifests (repeatable)")
     ] = None,
     config: ConfigOpt = None,
+    provider: Annotated[
+        Provider, typer.Option("--provider", help="LLM provider for --planner llm")
+    ] = Provider.anthropic,
+    llm_model: Annotated[
+        str | None, typer.Option("--model", help="model name for --planner llm")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="OpenAI-compatible server (vLLM, Ollama, LM Studio)"),
+    ] = None,
+    max_steps: Annotated[
+        int, typer.Option("--max-steps", min=1, help="tool calls the model may make")
+    ] = 20,
     commit: Annotated[
         bool, typer.Option("--commit", help="commit the applied change (one commit)")
     ] = False,
@@ -289,10 +307,6 @@ def implement_cmd(
     from infrawright.workflow import recover_unfinished, rule_planner, run_request
 
     text = _read_request(request, request_file)
-    if planner is Planner.llm:
-        raise InfrawrightError(
-            "the LLM planner is not built yet", hint="use the default --planner rules"
-        )
     root = find_root(repo)
     os.environ.get("REPOS_ROOT")  # read for the record, as the seed command passes it
     err = _err()
@@ -308,14 +322,34 @@ def implement_cmd(
         from infrawright.vcs import prepare_branch
 
         prepare_branch(root, branch)
-    outcome = run_request(
-        model,
-        text,
-        planner=rule_planner(option),
-        dry_run=dry_run,
-        crd_dirs=list(crd_dir or []),
-        progress=_progress(err),
-    )
+    if planner is Planner.llm:
+        from infrawright.llm import run_agent
+        from infrawright.tools import Tools
+
+        if chart:  # the model gets --chart/--version in words
+            text += f"\n\nUse the chart {chart}" + (
+                f" version {chart_version}" if chart_version else ""
+            )
+        tools = Tools(root, cluster=cluster, crd_dirs=list(crd_dir or []), config_file=config)
+        outcome = run_agent(
+            tools,
+            text,
+            provider=provider.value,
+            model=llm_model,
+            base_url=base_url,
+            max_steps=max_steps,
+            dry_run=dry_run,
+            progress=_progress(err),
+        )
+    else:
+        outcome = run_request(
+            model,
+            text,
+            planner=rule_planner(option),
+            dry_run=dry_run,
+            crd_dirs=list(crd_dir or []),
+            progress=_progress(err),
+        )
     if outcome.status == "applied" and (commit or branch):
         _commit(root, outcome, _progress(err))
     return _finish(outcome, as_json, err)

@@ -66,6 +66,9 @@ def print_outcome(outcome: Outcome, console: Console) -> None:
     console.print("### Validation Results", highlight=False)
     if outcome.status == "no-op":
         console.print("- not needed: no change", highlight=False)
+    elif outcome.status == "failed" and not outcome.new_findings:
+        reason = outcome.error or "no validated change"
+        console.print(f"- ❌ FAIL: {escape(reason)}", highlight=False)
     elif outcome.passed:
         console.print(
             "- Kustomize build: ✅ PASS (every Kustomization of the changed tree)", highlight=False
