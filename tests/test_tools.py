@@ -238,7 +238,7 @@ def test_finish_reports_review_comments(tools: Tools) -> None:
     assert report["review"] == [
         {
             "file": "namespaces/team-a/namespace.yaml",
-            "line": 4,
+            "line": 5,
             "note": "team-a owns this namespace",
         }
     ]
