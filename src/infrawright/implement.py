@@ -194,6 +194,12 @@ def settle(
         outcome.session = record(changes)
     apply_atomically(model.root, changes)
     if outcome.session:
-        SessionStore(model.root).mark_applied(outcome.session)
+        try:
+            SessionStore(model.root).mark_applied(outcome.session)
+        except OSError as exc:  # the change is written; only its record lags behind
+            outcome.changes.messages.append(
+                f"session {outcome.session} could not be marked applied ({exc.strerror}); "
+                "undo and continue will not offer it"
+            )
     outcome.status = "applied"
     return outcome
