@@ -77,3 +77,25 @@ def test_corrupt_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     (tmp_path / "kind").mkdir()
     (tmp_path / "kind" / "abc.json").write_text("{half")
     assert cache.load("kind", "abc") is None
+
+
+def test_cached_validation_equals_uncached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Same report cold, warm, and with --no-cache; a changed file is rebuilt."""
+    from conftest import EXAMPLE, copy_repo
+    from infrawright.cli.app import run
+
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    repo = copy_repo(EXAMPLE, tmp_path / "repo")
+    reports = []
+    for args in ([], [], ["--no-cache"]):
+        assert run([*args, "validate", "--repo", str(repo), "--format", "json"]) == 0
+        reports.append(capsys.readouterr().out)
+        monkeypatch.delenv("INFRAWRIGHT_CACHE", raising=False)
+    assert reports[0] == reports[1] == reports[2]
+    assert list((tmp_path / "cache" / "builds").glob("*.json"))
+    ns = repo / "namespaces/kong/namespace.yaml"
+    ns.write_text(ns.read_text().replace("pod-security.kubernetes.io/enforce:", "x-enforce:"))
+    assert run(["validate", "--repo", str(repo), "--format", "json"]) == 1
+    assert "IW007" in capsys.readouterr().out  # the edited folder was built again

@@ -229,6 +229,15 @@ def test_missing_cluster_file_with_kustomizations_elsewhere(
     assert rules == {("IW002", "clusters/test/apps.yaml")}
 
 
-def test_llm_planner_is_not_built_yet(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = cli(capsys, "implement", "--planner", "llm", "install cert-manager")
-    assert code == ExitCode.USAGE and "not built yet" in err
+def test_llm_planner_without_a_key_says_which_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from conftest import EXAMPLE, copy_repo
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    repo = copy_repo(EXAMPLE, tmp_path / "repo")
+    code, _, err = cli(
+        capsys, "implement", "--repo", str(repo), "--planner", "llm", "install cert-manager"
+    )
+    assert code == ExitCode.USAGE and "ANTHROPIC_API_KEY" in err
+    assert "Traceback" not in err

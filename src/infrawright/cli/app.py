@@ -86,8 +86,14 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="show versions")
     ] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="neither read nor fill the cache (~/.cache/infrawright)"),
+    ] = False,
 ) -> None:
     """Implement and validate infrastructure changes in Flux GitOps repositories."""
+    if no_cache:
+        os.environ["INFRAWRIGHT_CACHE"] = "off"
 
 
 @app.command("validate")

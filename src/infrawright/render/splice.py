@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -20,9 +19,20 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
 try:
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+
+class _Loader(_SafeLoader):
+    """The safe loader; unknown tags (`!env_var`, `=`) read as untagged data."""
+
+
+def _untagged(loader: _Loader, node: Any) -> Any:
+    return getattr(loader, f"construct_{node.id}")(node)  # node.id: scalar, sequence, mapping
+
+
+_Loader.add_constructor(None, _untagged)
 
 KeyPath = Sequence[str | int]
 Scalar = str | int | bool | float
@@ -173,14 +183,10 @@ def scalar_span(text: str, doc: int, path: KeyPath) -> tuple[int, int]:
 def _renderings(value: Scalar, style: str | None) -> list[str]:
     """Candidate spellings, preferred first; the first that reads back as value wins."""
     if isinstance(value, bool):
-        return ["true" if value else "false"]
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return [".nan" if math.isnan(value) else "-.inf" if value < 0 else ".inf"]
-        out = repr(value)  # 1e+20 is a string to YAML 1.1: write 1.0e+20
+        return [str(value).lower()]
+    if not isinstance(value, str):  # YAML 1.1 reads 1e+20 as a string: write 1.0e+20
+        out = {"nan": ".nan", "inf": ".inf", "-inf": "-.inf"}.get(repr(value), repr(value))
         return [out.replace("e", ".0e") if "e" in out and "." not in out else out]
-    if not isinstance(value, str):
-        return [str(value)]
     double = json.dumps(value, ensure_ascii=False)
     if style == "'" and value.isprintable():
         return ["'" + value.replace("'", "''") + "'", double]
@@ -202,6 +208,8 @@ def _holds(text: str, doc: int, path: KeyPath, value: Any) -> bool:
 def set_scalar(text: str, doc: int, path: KeyPath, value: Scalar) -> str:
     """Replace only the scalar's characters, keeping its quoting unless the value forbids it."""
     node, start, end = _scalar(text, doc, path)
+    if _holds(text, doc, path, value):
+        return text  # already that value: not one byte changes
     pad = " " if start == end and start and not text[start - 1].isspace() else ""
     for rendered in _renderings(value, node.style or None):
         new = text[:start] + pad + rendered + text[end:]
@@ -252,11 +260,7 @@ def _rt_edit(text: str, doc: int, edit: Callable[[Any], None]) -> str:
 
 
 def _keep_lines(source: str, before: str, after: str) -> str:
-    """after, but with source's own spelling of every line the edit left alone.
-
-    Lines ruamel re-spelled without an edit (`{ a: 1 }`, a comment after `- `) map back
-    one-to-one when the line counts agree; the result must load as after does.
-    """
+    """after, but lines ruamel only re-spelled (`{ a: 1 }`) keep source's spelling."""
     old, base, new = (s.splitlines(keepends=True) for s in (source, before, after))
     if len(old) != len(base):
         return after
@@ -413,8 +417,6 @@ def append_to_list(text: str, doc: int, path: KeyPath, item: Any) -> str:
     def edit(data: Any) -> None:
         for key in path:
             data = data[key]
-        if not data:
-            data.fa.set_block_style()
         _put(data, None, item)
 
     return _rt_edit(text, doc, edit)
@@ -444,9 +446,7 @@ def insert_document(text: str, new_doc_text: str, *, after: int | None = None) -
     if after is not None:
         full, target = _pick(text, after)
         rest = full[full.index(target) + 1 :]
-        if rest:
-            cut = rest[0].sep if rest[0].sep is not None else _line_start(text, rest[0].start)
-            close = "" if rest[0].sep is not None else "---\n"
-            return text[:cut] + "---\n" + body + close + text[cut:]
+        if rest and rest[0].sep is not None:  # a document after the first starts with `---`
+            return text[: rest[0].sep] + "---\n" + body + text[rest[0].sep :]
     head = text if not text or text.endswith("\n") else text + "\n"
     return head + ("---\n" if any(not d.empty for d in full) else "") + body

@@ -11,9 +11,11 @@ one by one, which names the failing one.
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from collections.abc import Sequence
 
+from infrawright import cache
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.repo.documents import Document, parse_text
@@ -109,3 +111,26 @@ def chunks(items: list[Member], workers: int) -> list[list[Member]]:
     count = max(1, min(workers, len(items) // MIN_BATCH))
     size = -(-len(items) // count)
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def folder_key(model: RepoModel, tool: Kustomize, ks: FluxKustomization, folder: str) -> str:
+    """Cache key of a self-contained folder's build: every file it can read (all of them
+    live in the folder), the Kustomization's spec and the kustomize version."""
+    root = model.root / folder
+    files: list[tuple[str, str]] = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            files.append((path.relative_to(model.root).as_posix(), digest))
+    return cache.key("build", 1, tool.describe(), ks.doc.spec, folder, files)
+
+
+def cached_objects(key: str) -> list[Document] | None:
+    stored = cache.load("builds", key)
+    if not isinstance(stored, list):
+        return None
+    return [Document(str(f), int(line), int(i), data) for f, line, i, data in stored]
+
+
+def store_objects(key: str, objects: Sequence[Document]) -> None:
+    cache.store("builds", key, [[o.file, o.line, o.index, o.data] for o in objects])

@@ -14,10 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infrawright import cache
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.repo.documents import Document, parse_text
-from infrawright.validate.batch import Member, batch_folder, build_batch, chunks
+from infrawright.validate.batch import (
+    Member,
+    batch_folder,
+    build_batch,
+    cached_objects,
+    chunks,
+    folder_key,
+    store_objects,
+)
 from infrawright.validate.flux_build import overlay_for, substitute_objects, variables
 from infrawright.validate.kustomize import Kustomize, build_wrapped
 
@@ -170,6 +179,17 @@ def build_all(
             seen.add(folder)
             members.append((ks, folder))
     done: dict[int, Build] = {}
+    keys: dict[str, str] = {}
+    if cache.enabled():
+        uncached: list[Member] = []
+        for ks, folder in members:
+            keys[folder] = folder_key(model, tool, ks, folder)
+            hit = cached_objects(keys[folder])
+            if hit is None:
+                uncached.append((ks, folder))
+            else:
+                done[id(ks)] = Build(ks, folder, objects=tuple(hit))
+        members = uncached
     groups = chunks(members, workers)
     if groups:
         with ThreadPoolExecutor(max_workers=min(workers, len(groups))) as pool:
@@ -179,6 +199,16 @@ def build_all(
                 continue
             for ks, folder in group:
                 done[id(ks)] = Build(ks, folder, objects=tuple(result[folder]))
+                if folder in keys:
+                    store_objects(keys[folder], result[folder])
+    alone = [(ks, f) for ks, f in members if id(ks) not in done and f in keys]
+    if alone:  # too few for a batch, or a batch split up: built one by one, then cached
+        with ThreadPoolExecutor(max_workers=min(workers, len(alone))) as pool:
+            singles = list(pool.map(lambda m: build_one(model, tool, m[0]), alone))
+        for (ks, folder), build in zip(alone, singles, strict=True):
+            done[id(ks)] = build
+            if build.error is None and build.skipped is None:
+                store_objects(keys[folder], build.objects)
     rest = [ks for ks in todo if id(ks) not in done]
     if rest:
         with ThreadPoolExecutor(max_workers=min(workers, len(rest))) as pool:
