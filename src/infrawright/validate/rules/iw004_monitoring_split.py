@@ -56,8 +56,12 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         deps = {ctx.model.label_of(d) for d in ks.depends_on} | {d.name for d in ks.depends_on}
         parent = ks.name[: -len(SUFFIX)]
+        missing_stack = bool(stacks) and not deps & set(stacks)
+        missing_parent = parent in names and parent not in deps
+        if not (missing_stack or missing_parent):
+            continue
         line = ctx.line_of(ks.doc, ["spec", "dependsOn"]) or ks.doc.line
-        if stacks and not deps & set(stacks):
+        if missing_stack:
             yield RULE.at(
                 ks.doc,
                 f"{ks.name} applies monitoring objects but does not depend on the "
@@ -65,7 +69,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 f"add `- name: {stacks[0]}` to spec.dependsOn of {ks.name}",
                 line=line,
             )
-        if parent in names and parent not in deps:
+        if missing_parent:
             yield RULE.at(
                 ks.doc,
                 f"{ks.name} does not depend on {parent}, whose namespace and endpoints it watches",
