@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE, copy_repo
-from infrawright.apply import JOURNAL, apply_atomically, recover
+from infrawright.apply import COMMITTED, JOURNAL, apply_atomically, recover
 from infrawright.cli.app import run
 from infrawright.errors import ExitCode, InfrawrightError
 from infrawright.render.changeset import Changeset
@@ -112,3 +112,14 @@ def test_implement_rolls_back_a_crashed_run_first(
     assert not journal.exists()
     assert b"half of a crashed write" not in cluster.read_bytes()
     assert cluster.read_bytes().startswith(original)
+
+
+def test_after_the_commit_marker_recovery_rolls_forward(tmp_path: Path) -> None:
+    before = crashed_journal(tmp_path)
+    (tmp_path / "b.yaml").write_text("new b\n")  # every rename done ...
+    (tmp_path / JOURNAL / COMMITTED).write_text("done\n")  # ... and marked so
+    planned = tree(tmp_path)
+    assert planned != before
+    assert recover(tmp_path) == []
+    assert tree(tmp_path) == planned
+    assert not (tmp_path / JOURNAL).exists()

@@ -4,8 +4,10 @@ Each file is written to a temporary sibling, flushed, then renamed over its targ
 file is ever half-written. Several renames are not one atomic step, so a journal makes the
 whole change all-or-nothing: before the first rename, the bytes of every file the change
 touches are saved under ``.infrawright/journal/`` with a manifest; the journal is removed
-after the last rename. If the process dies in between, the next run finds the journal and
-puts every file back (:func:`recover`); an error during the write does the same at once.
+after the last rename and a commit marker. If the process dies in between, the next run
+finds the journal (:func:`recover`): before the marker it puts every file back, after it
+the change is complete and only the journal goes. An error during the write rolls back
+at once.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def _prune_empty(folder: Path, root: Path) -> None:
 
 
 JOURNAL = Path(".infrawright") / "journal"
+COMMITTED = "committed"
 
 
 def apply_atomically(root: Path, changes: Changeset) -> None:
@@ -90,6 +93,9 @@ def apply_atomically(root: Path, changes: Changeset) -> None:
     except BaseException:
         recover(root)
         raise
+    # Commit marker: from here on the change is complete; a run killed before the journal
+    # is gone is rolled forward (the journal is just removed), not back.
+    _write_synced(journal / COMMITTED, b"done\n")
     shutil.rmtree(journal)
 
 
@@ -97,6 +103,9 @@ def recover(root: Path) -> list[str]:
     """Undo a write that did not finish; returns the files put back (empty: none)."""
     journal = root / JOURNAL
     if not journal.exists():
+        return []
+    if (journal / COMMITTED).is_file():
+        shutil.rmtree(journal)  # every rename was done: roll forward
         return []
     manifest_file = journal / "manifest.json"
     if not manifest_file.is_file():

@@ -457,9 +457,11 @@ class Renderer:
         if current is None:
             current = (self.model.root / cluster_file).read_bytes()
         base = current.decode("utf-8")
+        newline = "\r\n" if "\r\n" in base else "\n"  # follow the file's line ends
         if base and not base.endswith("\n"):
-            base += "\n"
-        self.out.changes.files[cluster_file] = (base + "---\n" + text).encode("utf-8")
+            base += newline
+        added = ("---\n" + text).replace("\n", newline)
+        self.out.changes.files[cluster_file] = (base + added).encode("utf-8")
         self.out.added.append(name)
         self.out.depends[name] = [d for d, _ in deps]
 
