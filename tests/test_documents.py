@@ -87,3 +87,10 @@ def test_deep_nesting_does_not_crash(depth: int) -> None:
     parsed = parse_text("[" * depth + "]" * depth, "deep.yaml")
     # Either read or refused with a message; never an exception.
     assert parsed.problem is None or parsed.problem.message
+
+
+def test_recursive_alias_is_refused_not_expanded_forever() -> None:
+    """Found by bench/fuzz.py: an alias inside its own anchor looped without end."""
+    parsed = parse_text("a: &x [*x, *x]\nb: 1\n", "loop.yaml")
+    assert parsed.problem is not None
+    assert parsed.problem.line == 1

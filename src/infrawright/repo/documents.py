@@ -143,12 +143,17 @@ def _check_expansion(root: Any) -> None:
     deeply nested input cannot exhaust the stack.
     """
     sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
         key = id(node)
         if key in sizes:
             continue
+        if not done:
+            if key in open_nodes:  # an alias inside its own anchor: endless expansion
+                raise _TooLargeError(node.start_mark.line + 1)
+            open_nodes.add(key)
         children: list[Any]
         if node.id == "scalar":
             children = []
@@ -161,6 +166,7 @@ def _check_expansion(root: Any) -> None:
             if total > MAX_EXPANDED_NODES:
                 raise _TooLargeError(node.start_mark.line + 1)
             sizes[key] = total
+            open_nodes.discard(key)
         else:
             stack.append((node, True))
             stack.extend((c, False) for c in children if id(c) not in sizes)
