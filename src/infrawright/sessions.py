@@ -87,7 +87,7 @@ class SessionStore:
             id=self.new_id(),
             request=request,
             status="pending",
-            created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            created=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
             plan=plan,
             decisions=list(decisions),
             parent=parent,
