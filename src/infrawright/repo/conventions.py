@@ -129,17 +129,17 @@ def infer(model: RepoModel) -> Conventions:
         (d.metadata.get("labels") or {}).get(PSS_PREFIX + "enforce-version") for d in namespaces
     ]
     comp_root = model.root / model.config.components_dir
+    with_policies = {
+        model.component_of(f)
+        for f, yf in model.files.items()
+        if any(d.kind == "CiliumNetworkPolicy" for d in yf.objects)
+    }
     policy_layout = []
     for comp in model.components:
         folder = comp_root / comp
         if (folder / "cilium-network-policies").is_dir():
             policy_layout.append("folder")
-        elif any(
-            d.kind == "CiliumNetworkPolicy"
-            for f, yf in model.files.items()
-            if f.startswith(f"{model.config.components_dir}/{comp}/")
-            for d in yf.objects
-        ):
+        elif comp in with_policies:
             policy_layout.append("file")
     indents = []
     for file in {d.file for d in kss} | {

@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from infrawright import cache as diskcache
 from infrawright.errors import ToolMissingError
 
 BUILD_TIMEOUT_S = 120.0
@@ -48,6 +49,22 @@ class BuildResult:
 
 
 def _version_of(argv: tuple[str, ...]) -> str:
+    """The kustomize version, asked once per binary (cached by its path, size and mtime)."""
+    try:
+        st = Path(argv[0]).stat()
+    except OSError:
+        return _ask_version(argv)
+    key = diskcache.key("kustomize-version", list(argv), st.st_size, st.st_mtime_ns)
+    known = diskcache.load("tools", key)
+    if isinstance(known, str):
+        return known
+    version = _ask_version(argv)
+    if version != "unknown":
+        diskcache.store("tools", key, version)
+    return version
+
+
+def _ask_version(argv: tuple[str, ...]) -> str:
     try:
         if argv[-1] == "kustomize" and len(argv) == 2:  # kubectl kustomize
             out = subprocess.run(
