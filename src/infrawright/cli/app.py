@@ -167,6 +167,7 @@ def graph_cmd(
 ) -> int:
     """Print the dependsOn graph with bootstrap layers (CRD edges marked)."""
     root = find_root(repo)
+    _warn_unfinished(root)
     model = load_repo(root, cluster=cluster, config=load_config(root, config))
     graph = analyze(model).graph
     if fmt is GraphFormat.json:
@@ -192,6 +193,7 @@ def conventions_cmd(
     from infrawright.repo.conventions import infer
 
     root = find_root(repo)
+    _warn_unfinished(root)
     model = load_repo(root, cluster=cluster, config=load_config(root, config))
     rows = infer(model).rows()
     if as_json:
