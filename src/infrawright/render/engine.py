@@ -564,7 +564,10 @@ class Renderer:
         if cni and self.conv.depend_on_cni.value and cni not in (stacks[0], component):
             deps.append((cni, "after the CNI, as every component here"))
         self.flux_kustomization(
-            name, deps, ("monitoring split per pattern", *notes), monitoring=True
+            name,
+            deps,
+            (f"monitoring objects of {component} live here, apart from it", *notes),
+            monitoring=True,
         )
 
     def plain_component(self, op: AddPlainComponent) -> None:
