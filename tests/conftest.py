@@ -51,3 +51,29 @@ def copy_repo(src: Path, dest: Path) -> Path:
 @pytest.fixture
 def example_copy(tmp_path: Path) -> Iterator[Path]:
     yield copy_repo(EXAMPLE, tmp_path / "repo")
+
+
+# A plain component team-a, written by hand through the tools (tests of tools and LLM).
+KUSTOMIZATION = """apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - namespace.yaml
+"""
+FLUX_KS = """---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: team-a
+  namespace: flux-system
+spec:
+  dependsOn:
+    - name: cilium
+  interval: 10m
+  path: ./namespaces/team-a
+  prune: false
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  wait: true
+  timeout: 10m
+"""

@@ -21,7 +21,7 @@ import httpx2
 import openai
 import pytest
 
-from conftest import EXAMPLE, SHARED, copy_repo
+from conftest import EXAMPLE, FLUX_KS, KUSTOMIZATION, SHARED, copy_repo
 from infrawright.errors import InfrawrightError
 from infrawright.llm import run_agent
 from infrawright.llm.providers import open_client
@@ -40,29 +40,6 @@ metadata:
     # REVIEW: restricted Pod Security assumed; team-a runs no privileged pods
     pod-security.kubernetes.io/enforce: restricted
     pod-security.kubernetes.io/enforce-version: latest
-"""
-KUSTOMIZATION = """apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources:
-  - namespace.yaml
-"""
-FLUX_KS = """---
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: team-a
-  namespace: flux-system
-spec:
-  dependsOn:
-    - name: cilium
-  interval: 10m
-  path: ./namespaces/team-a
-  prune: false
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  wait: true
-  timeout: 10m
 """
 
 Call = tuple[str, dict[str, Any]]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, SHARED, copy_repo
+from conftest import EXAMPLE, FLUX_KS, KUSTOMIZATION, SHARED, copy_repo
 from infrawright.cli.app import run
 from infrawright.tools import TOOL_NAMES, Tools
 
@@ -20,29 +20,6 @@ metadata:
   labels:
     pod-security.kubernetes.io/enforce: restricted
     pod-security.kubernetes.io/enforce-version: latest
-"""
-KUSTOMIZATION = """apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources:
-  - namespace.yaml
-"""
-FLUX_KS = """---
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: team-a
-  namespace: flux-system
-spec:
-  dependsOn:
-    - name: cilium
-  interval: 10m
-  path: ./namespaces/team-a
-  prune: false
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  wait: true
-  timeout: 10m
 """
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from infrawright.errors import InfrawrightError
+from infrawright.tools import TOOL_NAMES
 
 CREATED: Final = "created"
 UPDATED: Final = "updated"
@@ -37,20 +38,8 @@ MCP_ENTRY: dict[str, Any] = {"command": "infrawright", "args": ["mcp", "--repo",
 #: Entries earlier versions wrote, recognised as ours (and so replaced) on re-runs.
 PREVIOUS_MCP_ENTRIES: tuple[dict[str, Any], ...] = ()
 
-#: The infrawright MCP tools the agent drives (the names of ``infrawright.tools.TOOL_NAMES``).
-MCP_TOOLS: tuple[str, ...] = (
-    "inspect_repo",
-    "read_file",
-    "graph",
-    "validate",
-    "explain_rule",
-    "plan",
-    "implement",
-    "apply_plan",
-    "write_file",
-    "finish",
-    "discard",
-)
+#: The infrawright MCP tools the agent drives.
+MCP_TOOLS: tuple[str, ...] = TOOL_NAMES
 
 COMMAND_PATH = "commands/implement-infra.md"
 AGENT_PATH = "agents/infrastructure-implementor.md"

@@ -35,7 +35,7 @@ from infrawright.render.splice import (
     set_scalar,
     set_value,
 )
-from infrawright.repo.conventions import version_style
+from infrawright.repo.conventions import pin_as, version_style
 from infrawright.repo.documents import Document
 from infrawright.validate.context import helm_repository_urls
 
@@ -700,15 +700,8 @@ _EMPTY = _Empty()
 
 def _pin_like(current: str, version: str) -> str:
     """``version`` written the way ``current`` is pinned (exact, ``1.x`` or ``1.2.x``)."""
-    style = version_style(current)
-    core = version.lstrip("v")
     prefix = "v" if current.startswith("v") else ""
-    parts = core.split(".")
-    if style == "major" and len(parts) >= 1:
-        return f"{prefix}{parts[0]}.x"
-    if style == "minor" and len(parts) >= 2:
-        return f"{prefix}{parts[0]}.{parts[1]}.x"
-    return f"{prefix}{core}"
+    return pin_as(prefix + version.lstrip("v"), version_style(current))
 
 
 def _policy(op: AddNetworkPolicy) -> dict[str, Any]:

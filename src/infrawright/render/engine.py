@@ -18,7 +18,7 @@ from infrawright.model.flux import HelmRelease
 from infrawright.plan.model import AddHelmComponent, AddPlainComponent, Plan
 from infrawright.render.changeset import Changeset, Review
 from infrawright.render.emit import KeyPath, Quoted, Style, dump
-from infrawright.repo.conventions import PSS_PREFIX, Conventions
+from infrawright.repo.conventions import PSS_PREFIX, Conventions, pin_as
 from infrawright.validate.context import helm_repository_urls, runs_cilium
 from infrawright.validate.engine import Analysis
 
@@ -217,12 +217,7 @@ class Renderer:
         return "OCIRepository", op.component, namespace
 
     def pinned(self, version: str) -> str:
-        style = self.conv.version_style.value
-        match = re.match(r"^(v?)(\d+)\.(\d+)\.\d+", version)
-        if not match or style in ("exact", "range"):
-            return version
-        v, major, minor = match.groups()
-        return f"{v}{major}.x" if style == "major" else f"{v}{major}.{minor}.x"
+        return pin_as(version, str(self.conv.version_style.value))
 
     def helm_component(self, op: AddHelmComponent) -> None:
         c = op.component

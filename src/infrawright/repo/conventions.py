@@ -76,6 +76,18 @@ class Conventions:
 _RANGE = re.compile(r"^[v]?\d+(\.\d+)?\.(x|X|\*)$")
 
 
+def pin_as(version: str, style: str) -> str:
+    """``version`` written in a pin style: ``exact`` as is, ``major`` ``1.x``, ``minor``
+    ``1.2.x`` (a leading ``v`` is kept)."""
+    match = re.match(r"^(v?)(\d+)(?:\.(\d+))?", version)
+    if not match or style not in ("major", "minor"):
+        return version
+    v, major, minor = match.groups()
+    if style == "major":
+        return f"{v}{major}.x"
+    return f"{v}{major}.{minor}.x" if minor is not None else version
+
+
 def version_style(version: str) -> str:
     if _RANGE.match(version):
         return "major" if version.count(".") == 1 else "minor"
