@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -13,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gen_repo import EXAMPLE, generate, git_commit
+from gen_repo import COMPONENTS_DIR, COPIED, EXAMPLE, generate, git_commit
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED_CRDS = PROJECT.parent / "shared" / "crds"
@@ -158,3 +159,111 @@ def code_note() -> str:
 
 def crd_args(crd_dirs: Sequence[Path]) -> list[str]:
     return [arg for d in crd_dirs for arg in ("--crd-dir", str(d))]
+
+
+# --------------------------------------------------------------------------- measured children
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """One finished child process: its wall time and its peak resident memory."""
+
+    seconds: float
+    max_rss_bytes: int
+
+
+def run_measured(argv: Sequence[str], env: dict[str, str] | None = None) -> ChildRun:
+    """Run a command like :func:`run_checked` (a failure stops the benchmark), timing it
+    from just before the process starts until it is reaped, and reading its peak memory
+    with ``os.wait4`` on that one child. On Linux ``ru_maxrss`` is the largest resident
+    set of the child or of any descendant it waited for (a maximum over processes, not a
+    sum of processes running at the same time). Output goes to temporary files, so a
+    full pipe can never stall the child."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait
+        if proc.returncode != 0:
+            out.seek(0)
+            err.seek(0)
+            tail = (out.read() + err.read()).decode(errors="replace")[-3000:]
+            raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}:\n{tail}")
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+    return ChildRun(seconds, usage.ru_maxrss * scale)
+
+
+def megabytes(sizes: Sequence[int]) -> str:
+    """``median (min–max)`` of byte counts in MB (10^6 bytes), or ``n/a``."""
+    if not sizes:
+        return "n/a"
+    mb = [s / 1e6 for s in sizes]
+    if len(mb) == 1:
+        return f"{mb[0]:.0f} MB"
+    return f"{statistics.median(mb):.0f} MB ({min(mb):.0f}–{max(mb):.0f})"
+
+
+def speedup(baseline: Stats, measured: Stats) -> str:
+    """``baseline / measured`` of the medians, as ``27x`` or ``1.4x`` (above 1x the
+    measured way is faster), or ``n/a``."""
+    if not baseline.times or not measured.times or measured.median == 0:
+        return "n/a"
+    factor = baseline.median / measured.median
+    return f"{factor:.0f}x" if factor >= 10 else f"{factor:.1f}x"
+
+
+# --------------------------------------------------------------------------- one-component edits
+
+#: The key :func:`change_component` adds under ``spec.values``.
+EDIT_KEY = "podAnnotations"
+
+
+def _values_line(lines: Sequence[str]) -> int | None:
+    """Index of the HelmRelease's ``  values:`` line (spec.values of a plain, two-space
+    indented HelmRelease, as gen_repo and the example write them)."""
+    for i, line in enumerate(lines):
+        if line.split("#", 1)[0].rstrip() == "  values:":
+            return i
+    return None
+
+
+def change_candidates(repo: Path) -> list[Path]:
+    """HelmRelease files that :func:`change_component` can edit, sorted: every
+    ``<components dir>/<c>/helm-release.yaml`` with a ``spec.values`` block and no
+    ``podAnnotations`` yet; the synthetic components (not copied from the example) when
+    the repository has any."""
+    found = []
+    for path in sorted((repo / COMPONENTS_DIR).glob("*/helm-release.yaml")):
+        text = path.read_text(encoding="utf-8")
+        if f"{EDIT_KEY}:" not in text and _values_line(text.splitlines()) is not None:
+            found.append(path)
+    synthetic = [p for p in found if p.parent.name not in COPIED]
+    return synthetic or found
+
+
+def change_component(repo: Path, run: int, seed: int = 0) -> str:
+    """Change one component of ``repo`` in place, as a user editing one HelmRelease
+    would: add ``podAnnotations: {bench.infrawright.dev/edit: run-N}`` under its
+    ``spec.values``. Run ``run`` of a benchmark gets a different component than every
+    other run (a fixed shuffle of :func:`change_candidates`, wrapping around after all
+    of them); the same repository, run and seed always pick the same one. Returns the
+    component's name (its folder)."""
+    candidates = change_candidates(repo)
+    if not candidates:
+        raise SystemExit(f"{repo}: no HelmRelease with spec.values to change")
+    order = random.Random(seed).sample(range(len(candidates)), len(candidates))
+    path = candidates[order[run % len(candidates)]]
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = _values_line(lines)
+    assert at is not None  # change_candidates checked
+    child = next(
+        (ln for ln in lines[at + 1 :] if ln.strip() and not ln.lstrip().startswith("#")), ""
+    )
+    indent = child[: len(child) - len(child.lstrip())] if child.startswith("   ") else "    "
+    lines[at + 1 : at + 1] = [
+        f"{indent}{EDIT_KEY}:\n",
+        f'{indent}  bench.infrawright.dev/edit: "run-{run}"\n',
+    ]
+    path.write_text("".join(lines), encoding="utf-8")
+    return path.parent.name

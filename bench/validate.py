@@ -1,17 +1,25 @@
-"""``infrawright validate`` against the seed's way, on the example and generated repos.
+"""``infrawright validate`` against the seed's way, on the example and generated repos (issue 5).
 
     .venv/bin/python bench/validate.py [--runs 5] [--large-runs 3] [--sizes 100 1000]
+                                       [--cache cold|warm|both] [--seed 0] [--crd-dir DIR]
 
-For each repository, in the same run and alternating:
+Every run times, on the same repository:
 
-* ``infrawright validate --repo REPO`` as a subprocess (process start included);
-* ``load_repo`` + ``validate`` in-process (process start and imports excluded);
-* the seed's way: ``kubectl kustomize FOLDER`` for every Flux Kustomization with a
-  kustomization file, one after another (each a new process; listing is not timed).
+(a) the seed's way: ``kubectl kustomize FOLDER`` for every Flux Kustomization with a
+    kustomization file, one after another (each a new process; listing is not timed);
+(b) ``infrawright validate`` cold: a new, empty cache directory;
+(c) ``infrawright validate`` warm after changing one component: a copy P of the
+    repository is made, an untimed validate of P fills a cache C, one component's
+    HelmRelease in P gets a new value under ``spec.values`` (another component every
+    run), and validate of P is timed with a copy of C;
+and, for reference, warm with nothing changed: validate of P timed with a copy of C
+before the edit.
 
-infrawright is timed with a cold cache (a new, empty cache directory per run) and a warm
-one (a copy of the cache a previous validate of the same repository left). Validation
-only reads the repository, so all runs use the same copy of it.
+(b), (c) and the reference are timed both as a subprocess (``infrawright validate
+--repo``, process start included; its peak memory read with ``os.wait4``) and in-process
+(``load_repo`` + ``validate``, process start and imports excluded). Copies (repository and
+caches) are made before the clock starts and deleted after it stops. The report gives
+medians (min–max), the ratios a/b and a/c, and the issue's goals at N = 1,000.
 """
 
 from __future__ import annotations
@@ -21,25 +29,30 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 from benchlib import (
+    CACHE_ENV,
     CACHE_MODES,
     SHARED_CRDS,
     Stats,
+    change_component,
     code_note,
     console_script,
     crd_args,
     example_repo,
+    fresh_copy,
     generated_repo,
     machine_note,
+    megabytes,
     own_cache,
-    ratio,
     run_checked,
+    run_measured,
     say,
+    speedup,
     table,
     timed,
     use_cache,
@@ -52,22 +65,50 @@ from infrawright.validate.builds import has_kustomization_file
 from infrawright.validate.engine import validate
 from infrawright.validate.kustomize import find_kustomize
 
-Timing = Callable[[], None]
+#: The issue's goals, at N = GOAL_SIZE components.
+GOAL_SIZE = 1000
+COLD_GOAL, COLD_AIM = 10.0, 20.0  # seed's way / cold validate, at least
+WARM_GOAL, WARM_AIM = 0.5, 0.3  # seconds, warm validate after one change, under
+MEMORY_GOAL_MB = 500.0  # peak memory, under
+
+SEED = "seed"
+COLD = "cold"
+CHANGED = "changed"
+UNCHANGED = "unchanged"
+#: Row labels of the infrawright columns, in report order.
+STATES = {
+    COLD: "(b) cold: empty cache",
+    CHANGED: "(c) warm, one component changed",
+    UNCHANGED: "warm, nothing changed (reference)",
+}
+SUB = "subprocess"
+INPROC = "in-process"
 
 
 @dataclass
 class Times:
-    """Wall times of one repository, by column name."""
+    """Measurements of one repository: wall times by column (``seed``, ``cold
+    subprocess``, ...), peak memory of the subprocess runs by state, and the components
+    changed for (c)."""
 
     label: str
     builds: int
     columns: dict[str, list[float]] = field(default_factory=dict)
+    memory: dict[str, list[int]] = field(default_factory=dict)
+    changed: list[str] = field(default_factory=list)
 
     def add(self, column: str, seconds: float) -> None:
         self.columns.setdefault(column, []).append(seconds)
 
+    def add_memory(self, state: str, max_rss_bytes: int) -> None:
+        self.memory.setdefault(state, []).append(max_rss_bytes)
+
     def stats(self, column: str) -> Stats:
         return Stats(tuple(self.columns.get(column, ())))
+
+    def peak_mb(self, state: str) -> float | None:
+        sizes = self.memory.get(state)
+        return max(sizes) / 1e6 if sizes else None
 
 
 def kustomize_argv() -> list[str]:
@@ -89,10 +130,8 @@ def seed_way(folders: Sequence[Path], argv: Sequence[str]) -> None:
         run_checked([*argv, str(folder)])
 
 
-def validate_subprocess(repo: Path, crd_dirs: Sequence[Path]) -> None:
-    run_checked(
-        [console_script("infrawright"), "validate", "--repo", str(repo), *crd_args(crd_dirs)]
-    )
+def validate_argv(repo: Path, crd_dirs: Sequence[Path]) -> list[str]:
+    return [console_script("infrawright"), "validate", "--repo", str(repo), *crd_args(crd_dirs)]
 
 
 def validate_in_process(repo: Path, crd_dirs: Sequence[Path]) -> None:
@@ -101,66 +140,162 @@ def validate_in_process(repo: Path, crd_dirs: Sequence[Path]) -> None:
         raise SystemExit(f"{repo}: {len(result.errors)} error finding(s), e.g. {result.errors[0]}")
 
 
-def timed_with_cache(action: Timing, scratch: Path, filled: Path | None) -> float:
-    cache_dir = use_cache(scratch, filled)
+def time_state(
+    times: Times, state: str, repo: Path, filled: Path | None, opts: argparse.Namespace
+) -> None:
+    """Validate ``repo`` once as a subprocess and once in-process, each with a new cache
+    directory: empty, or a copy of ``filled`` (made before the clock starts, deleted
+    after it stops)."""
+    cache_dir = use_cache(opts.scratch, filled)
     try:
-        return timed(action)
+        child = run_measured(validate_argv(repo, opts.crd_dir), env=dict(os.environ))
+    finally:
+        shutil.rmtree(cache_dir)
+    times.add(f"{state} {SUB}", child.seconds)
+    times.add_memory(state, child.max_rss_bytes)
+    cache_dir = use_cache(opts.scratch, filled)
+    try:
+        times.add(f"{state} {INPROC}", timed(partial(validate_in_process, repo, opts.crd_dir)))
     finally:
         shutil.rmtree(cache_dir)
 
 
-def one_run(repo: Path, times: Times, folders: Sequence[Path], opts: argparse.Namespace) -> None:
-    """Every column once: infrawright per cache state, then the seed's way."""
-    for cache in opts.caches:
-        filled = opts.warm if cache == "warm" else None
-        sub = partial(validate_subprocess, repo, opts.crd_dir)
-        inproc = partial(validate_in_process, repo, opts.crd_dir)
-        times.add(f"{cache} subprocess", timed_with_cache(sub, opts.scratch, filled))
-        times.add(f"{cache} in-process", timed_with_cache(inproc, opts.scratch, filled))
-    times.add("seed", timed(partial(seed_way, folders, kustomize_argv())))
+def warm_runs(times: Times, base: Path, run: int, opts: argparse.Namespace) -> None:
+    """The warm states, in the order the path-keyed caches need: copy the pristine
+    repository to P, fill a cache C with an untimed validate of P, time P unchanged,
+    change one component in P, time P again; every timed run gets its own copy of C.
+    Then P and C are deleted."""
+    copy = fresh_copy(base, opts.scratch)
+    filled = warm_cache(copy, opts.scratch, opts.crd_dir)
+    try:
+        time_state(times, UNCHANGED, copy, filled, opts)
+        name = change_component(copy, run, opts.seed)
+        times.changed.append(name)
+        say(f"{times.label} run {run + 1}: changed {name}")
+        time_state(times, CHANGED, copy, filled, opts)
+    finally:
+        shutil.rmtree(copy.parent)
+        shutil.rmtree(filled)
+
+
+def one_run(
+    times: Times, base: Path, folders: Sequence[Path], run: int, opts: argparse.Namespace
+) -> None:
+    """Every column once: cold on the pristine repository, the warm states on a copy,
+    then the seed's way on the pristine repository."""
+    if COLD in opts.states:
+        time_state(times, COLD, base, None, opts)
+    if CHANGED in opts.states:
+        warm_runs(times, base, run, opts)
+    times.add(SEED, timed(partial(seed_way, folders, kustomize_argv())))
 
 
 def bench_repo(label: str, repo: Path, runs: int, opts: argparse.Namespace) -> Times:
     folders = kustomization_folders(repo)
-    opts.warm = warm_cache(repo, opts.scratch, opts.crd_dir) if "warm" in opts.caches else None
     times = Times(label, len(folders))
     for i in range(runs):
-        one_run(repo, times, folders, opts)
+        one_run(times, repo, folders, i, opts)
         latest = ", ".join(f"{name} {values[-1]:.2f} s" for name, values in times.columns.items())
         say(f"{label} run {i + 1}/{runs}: {latest}")
     return times
 
 
-def report(results: Sequence[Times], caches: Sequence[str], argv: Sequence[str]) -> str:
+# --------------------------------------------------------------------------- report
+
+
+def results_table(results: Sequence[Times], states: Sequence[str]) -> str:
     headers = [
         "repository",
-        "builds (seed)",
-        "cache",
-        "validate (process start incl.)",
-        "validate in-process",
-        "seed's way (sequential)",
-        "validate / seed",
+        "builds (a)",
+        "run",
+        "subprocess (process start incl.)",
+        "in-process (process start excl.)",
+        "peak RSS (subprocess)",
+        "a / this, subprocess",
+        "a / this, in-process",
     ]
-    rows = [
-        [
-            t.label,
-            str(t.builds),
-            cache,
-            t.stats(f"{cache} subprocess").cell(),
-            t.stats(f"{cache} in-process").cell(),
-            t.stats("seed").cell(),
-            ratio(t.stats(f"{cache} subprocess"), t.stats("seed")),
-        ]
-        for t in results
-        for cache in caches
-    ]
+    rows = []
+    for t in results:
+        seed = t.stats(SEED)
+        rows.append([t.label, str(t.builds), "(a) seed's way, serial", seed.cell(), "", "", "", ""])
+        for state in states:
+            sub, inproc = t.stats(f"{state} {SUB}"), t.stats(f"{state} {INPROC}")
+            rows.append(
+                [
+                    t.label,
+                    str(t.builds),
+                    STATES[state],
+                    sub.cell(),
+                    inproc.cell(),
+                    megabytes(t.memory.get(state, [])),
+                    speedup(seed, sub),
+                    speedup(seed, inproc),
+                ]
+            )
+    return table(headers, rows)
+
+
+def _verdict(met: bool, aim_met: bool) -> str:
+    if not met:
+        return "NOT met"
+    return "met, aim met too" if aim_met else "met (aim not met)"
+
+
+def goal_lines(results: Sequence[Times], states: Sequence[str]) -> list[str]:
+    """The issue's goals, judged on the generated repository of GOAL_SIZE components."""
+    label = f"generated-{GOAL_SIZE}"
+    t = next((r for r in results if r.label == label), None)
+    if t is None or not t.stats(SEED).times:
+        return [f"goals (issue 5) are set at N = {GOAL_SIZE}: not judged, {label} was not run"]
+    lines = [f"goals (issue 5) at N = {GOAL_SIZE} ({label}, {len(t.stats(SEED).times)} run(s)):"]
+    seed = t.stats(SEED)
+    if COLD in states:
+        cold = t.stats(f"{COLD} {SUB}")
+        factor = seed.median / cold.median
+        lines.append(
+            f"- cold >= {COLD_GOAL:.0f}x the seed's way (aim {COLD_AIM:.0f}x), judged on the "
+            f"subprocess column (a/b {speedup(seed, cold)}, process start included like the "
+            f"seed's way): {_verdict(factor >= COLD_GOAL, factor >= COLD_AIM)}"
+            f"; in-process a/b {speedup(seed, t.stats(f'{COLD} {INPROC}'))}"
+        )
+    if CHANGED in states:
+        for column in (SUB, INPROC):
+            warm = t.stats(f"{CHANGED} {column}").median
+            lines.append(
+                f"- warm after one change < {WARM_GOAL} s (aim {WARM_AIM} s), {column} column "
+                f"(median {warm:.2f} s): {_verdict(warm < WARM_GOAL, warm < WARM_AIM)}"
+            )
+    peaks = {s: t.peak_mb(s) for s in states}
+    measured = [p for p in peaks.values() if p is not None]
+    if measured:
+        each = ", ".join(f"{s} {p:.0f} MB" for s, p in peaks.items() if p is not None)
+        met = "met" if max(measured) < MEMORY_GOAL_MB else "NOT met"
+        lines.append(
+            f"- peak memory < {MEMORY_GOAL_MB:.0f} MB, judged on the largest max RSS of any "
+            f"subprocess run ({each}): {met}"
+        )
+    return lines
+
+
+def report(results: Sequence[Times], states: Sequence[str], argv: Sequence[str]) -> str:
     tool = f"{Path(argv[0]).name} {' '.join(argv[1:])}"
+    changed = [
+        f"components changed for (c), run by run: {t.label}: {', '.join(t.changed)}"
+        for t in results
+        if t.changed
+    ]
     return "\n".join(
         [
-            "infrawright validate wall time: median (min–max)",
-            f"seed's way: `{tool} FOLDER` once per Flux Kustomization, one after another",
+            "infrawright validate wall time: median (min–max) over runs",
+            f"(a) seed's way: `{tool} FOLDER` once per Flux Kustomization, one after another",
+            "a / this: the seed's way's median divided by this row's (>1x: infrawright is faster)",
+            "peak RSS: max RSS of the validate process or of any of its kustomize children "
+            "(largest single process, os.wait4), median (min–max) over runs",
             "",
-            table(headers, rows),
+            results_table(results, states),
+            "",
+            *changed,
+            *goal_lines(results, states),
         ]
     )
 
@@ -172,9 +307,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--large-runs", type=int, default=3, help="runs on repos of 1,000+ components (default 3)"
     )
     parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000])
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--cache", choices=[*CACHE_MODES, "both"], default="both", help="cache state(s) to time"
+        "--seed", type=int, default=0, help="of the generated repos and of which component changes"
+    )
+    parser.add_argument(
+        "--cache",
+        choices=[*CACHE_MODES, "both"],
+        default="both",
+        help="cold (empty cache), warm (after changing one component, with the unchanged "
+        "warm run as reference) or both (default)",
     )
     parser.add_argument(
         "--crd-dir",
@@ -184,7 +325,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"passed to validate (e.g. {SHARED_CRDS})",
     )
     args = parser.parse_args(argv)
-    args.caches = list(CACHE_MODES) if args.cache == "both" else [args.cache]
+    caches = list(CACHE_MODES) if args.cache == "both" else [args.cache]
+    args.states = [COLD] * ("cold" in caches) + [CHANGED, UNCHANGED] * ("warm" in caches)
     return args
 
 
@@ -203,7 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             repo = generated_repo(Path(tempfile.mkdtemp(dir=tmp)), size, opts.seed)
             runs = opts.large_runs if size >= 1000 else opts.runs
             results.append(bench_repo(f"generated-{size}", repo, runs, opts))
-    print(report(results, opts.caches, kustomize_argv()))
+        os.environ.pop(CACHE_ENV, None)
+    print(report(results, opts.states, kustomize_argv()))
     print(machine_note(start_load))
     print(code_note())
     return 0

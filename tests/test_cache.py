@@ -51,7 +51,7 @@ def test_crd_schemas_come_back_from_disk_and_follow_changes(
     crds.mkdir()
     (crds / "widget.yaml").write_text(CRD % "integer")
     assert size_type(store_for(crds)) == "integer"
-    assert list((tmp_path / "cache" / "crds").glob("*.json"))
+    assert list((tmp_path / "cache" / "crds").glob(f"*{cache.SUFFIX}"))
     (crds / "widget.yaml").write_text(CRD % "string  ")  # new size and mtime: new key
     assert size_type(store_for(crds)) == "string"
 
@@ -75,8 +75,22 @@ def test_unwritable_cache_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_corrupt_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path))
     (tmp_path / "kind").mkdir()
-    (tmp_path / "kind" / "abc.json").write_text("{half")
+    (tmp_path / "kind" / f"abc{cache.SUFFIX}").write_bytes(b"\xfb{half")
     assert cache.load("kind", "abc") is None
+
+
+def test_values_come_back_exactly_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """YAML can give integer keys and dates; a cache hit must equal the parse."""
+    import datetime
+
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path))
+    value = [{"ports": {80: "http", 443: True}, "ratio": 0.5, "none": None}]
+    cache.store("kind", "exact", value)
+    assert cache.load("kind", "exact") == value
+    cache.store("kind", "dated", {"when": datetime.date(2024, 1, 1)})
+    assert cache.load("kind", "dated") is None
 
 
 def test_cached_validation_equals_uncached(
@@ -94,7 +108,7 @@ def test_cached_validation_equals_uncached(
         reports.append(capsys.readouterr().out)
         monkeypatch.delenv("INFRAWRIGHT_CACHE", raising=False)
     assert reports[0] == reports[1] == reports[2]
-    assert list((tmp_path / "cache" / "builds").glob("*.json"))
+    assert list((tmp_path / "cache" / "builds").glob(f"*{cache.SUFFIX}"))
     ns = repo / "namespaces/kong/namespace.yaml"
     ns.write_text(ns.read_text().replace("pod-security.kubernetes.io/enforce:", "x-enforce:"))
     assert run(["validate", "--repo", str(repo), "--format", "json"]) == 1

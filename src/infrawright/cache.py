@@ -4,13 +4,16 @@
 ``~/.cache/infrawright``; ``INFRAWRIGHT_CACHE=off`` (or ``--no-cache``) turns it off.
 Entries are content-addressed (the key is a hash of everything the value depends on) and
 written to a temporary file then renamed, so concurrent runs never read half an entry.
-A cache that cannot be read or written is ignored: it only ever saves time.
+Values are stored with :mod:`marshal` (fast, and loading it runs no code); a value it
+cannot hold (a YAML timestamp, say) is simply not stored. A cache that cannot be read or
+written is ignored: it only ever saves time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import tempfile
 from pathlib import Path
@@ -33,25 +36,37 @@ def key(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+SUFFIX = ".marshal"
+
+
 def load(kind: str, digest: str) -> Any | None:
     if not enabled():
         return None
-    path = directory() / kind / f"{digest}.json"
+    path = directory() / kind / f"{digest}{SUFFIX}"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
         return None
 
 
 def store(kind: str, digest: str, value: Any) -> None:
+    try:
+        blob = marshal.dumps(value)
+    except ValueError:
+        return  # holds something marshal cannot (dates from YAML timestamps): not cached
+    store_bytes(kind, digest, blob)
+
+
+def store_bytes(kind: str, digest: str, blob: bytes) -> None:
+    """Store an entry already marshalled."""
     if not enabled():
         return
     folder = directory() / kind
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(value, fh)
-        Path(tmp).replace(folder / f"{digest}.json")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        Path(tmp).replace(folder / f"{digest}{SUFFIX}")
     except OSError:
         return

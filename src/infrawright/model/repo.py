@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import os
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -106,27 +107,45 @@ class RepoModel:
         """The bootstrap's own Kustomization (``flux-system`` syncing the cluster folder)."""
         return ks.name == "flux-system" and ks.doc.file.endswith("gotk-sync.yaml")
 
+    @cached_property
+    def real_root(self) -> str:
+        """The root with symlinks resolved, as a string (for fast prefix checks)."""
+        return os.path.realpath(self.root)
+
+    @cached_property
+    def _resolved(self) -> dict[str, Path | str]:
+        return {}
+
     def resolve(self, ks: FluxKustomization) -> Path | PathProblem:
         """The folder ``spec.path`` names, or why it cannot be used."""
-        raw = ks.path.strip()
+        known = self._resolved.get(ks.path)
+        if known is None:
+            known = self._resolved[ks.path] = self._resolve_path(ks.path)
+        return known if isinstance(known, Path) else PathProblem(ks, known)
+
+    def _resolve_path(self, path: str) -> Path | str:
+        raw = path.strip()
         if not raw:
-            return PathProblem(ks, "spec.path is empty")
+            return "spec.path is empty"
         if raw.startswith("/"):
             raw = "." + raw  # Flux reads paths relative to the source root
-        target = (self.root / raw).resolve()
-        root = self.root.resolve()
-        if target != root and root not in target.parents:
-            return PathProblem(ks, f"spec.path {ks.path!r} escapes the repository")
-        if not target.is_dir():
-            return PathProblem(ks, f"spec.path {ks.path!r} does not exist")
-        return target
+        target = os.path.realpath(os.path.join(self.root, raw))
+        root = self.real_root
+        if target != root and not target.startswith(root.rstrip("/") + "/"):
+            return f"spec.path {path!r} escapes the repository"
+        if not os.path.isdir(target):
+            return f"spec.path {path!r} does not exist"
+        return Path(target)
 
     def rel(self, path: Path) -> str:
         """Path relative to the repository root, with forward slashes."""
-        try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix() or "."
-        except ValueError:
-            return path.as_posix()
+        real = os.path.realpath(path)
+        root = self.real_root
+        if real == root:
+            return "."
+        if real.startswith(root.rstrip("/") + "/"):
+            return Path(os.path.relpath(real, root)).as_posix()
+        return path.as_posix()
 
     def component_of(self, file: str) -> str | None:
         prefix = self.config.components_dir.strip("/") + "/"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +108,10 @@ class YamlFile:
     documents: tuple[Document, ...] = ()
     problem: ParseProblem | None = None
     sops: bool = field(default=False)
+    #: Hash of the file's bytes when it was read from disk ("" otherwise).
+    digest: str = field(default="", compare=False)
 
-    @property
+    @cached_property
     def objects(self) -> tuple[Document, ...]:
         return tuple(d for d in self.documents if d.is_object)
 
@@ -258,24 +261,30 @@ def parse_text(text: str, rel: str) -> YamlFile:
     return YamlFile(rel, tuple(docs), sops=sops)
 
 
-def read_yaml_file(path: Path, rel: str) -> YamlFile:
-    """Read and parse one file from disk with all the limits applied."""
+def read_bytes(path: Path, rel: str) -> tuple[bytes | None, ParseProblem | None]:
+    """A file's bytes, or why they cannot be read (too big, unreadable)."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return YamlFile(
-                rel,
-                problem=ParseProblem(
-                    rel, None, f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,} byte limit"
-                ),
+            return None, ParseProblem(
+                rel, None, f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,} byte limit"
             )
-        raw = path.read_bytes()
+        return path.read_bytes(), None
     except OSError as exc:
-        return YamlFile(rel, problem=ParseProblem(rel, None, f"cannot read: {exc.strerror}"))
+        return None, ParseProblem(rel, None, f"cannot read: {exc.strerror}")
+
+
+def parse_bytes(raw: bytes, rel: str) -> YamlFile:
     text, problem = decode(raw, rel)
     if text is None:
         return YamlFile(rel, problem=problem)
     return parse_text(text, rel)
+
+
+def read_yaml_file(path: Path, rel: str) -> YamlFile:
+    """Read and parse one file from disk with all the limits applied."""
+    raw, problem = read_bytes(path, rel)
+    return parse_bytes(raw, rel) if raw is not None else YamlFile(rel, problem=problem)
 
 
 def iter_objects(files: Iterator[YamlFile]) -> Iterator[Document]:

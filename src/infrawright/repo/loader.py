@@ -11,8 +11,9 @@ from infrawright.errors import RepoLoadError, UsageError
 from infrawright.model.flux import FluxKustomization, is_flux_kustomization
 from infrawright.model.repo import RepoModel
 from infrawright.repo.config import Config, load_config
-from infrawright.repo.documents import Document, ParseProblem, YamlFile, read_yaml_file
+from infrawright.repo.documents import Document, ParseProblem
 from infrawright.repo.inclusion import Inclusion, index_inclusion
+from infrawright.repo.snapshot import read_files
 
 SKIP_DIRS = frozenset({"node_modules", "vendor", "__pycache__"})
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -51,37 +52,43 @@ def find_root(explicit: Path | None, cwd: Path | None = None) -> Path:
 def iter_yaml_paths(root: Path) -> tuple[list[Path], list[ParseProblem]]:
     """Every YAML file under root (hidden and vendored folders skipped), sorted.
 
-    Symlinked folders are not entered; a symlinked file that points outside the
-    repository is reported, never read.
+    Symlinked folders are not entered; a symlink that points outside the repository is
+    reported, never read.
     """
     found: list[Path] = []
     problems: list[ParseProblem] = []
-    real_root = root.resolve()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
-        here = Path(dirpath)
-        for d in list(dirnames):
-            if (here / d).is_symlink():
-                target = (here / d).resolve()
-                if real_root not in target.parents and target != real_root:
-                    rel = (here / d).relative_to(root).as_posix()
-                    problems.append(
-                        ParseProblem(rel, None, "symlink points outside the repository; not read")
-                    )
-                dirnames.remove(d)
-        for name in sorted(filenames):
-            if not name.endswith(YAML_SUFFIXES):
-                continue
-            path = here / name
-            if path.is_symlink():
-                target = path.resolve()
-                if real_root not in target.parents:
-                    rel = path.relative_to(root).as_posix()
-                    problems.append(
-                        ParseProblem(rel, None, "symlink points outside the repository; not read")
-                    )
+    real_root = os.path.realpath(root)
+
+    def outside(path: str) -> bool:
+        target = os.path.realpath(path)
+        return target != real_root and not target.startswith(real_root.rstrip(os.sep) + os.sep)
+
+    def report(path: str) -> None:
+        rel = os.path.relpath(path, root).replace(os.sep, "/")
+        problems.append(ParseProblem(rel, None, "symlink points outside the repository; not read"))
+
+    stack = [str(root)]
+    while stack:
+        here = stack.pop()
+        with os.scandir(here) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        folders: list[str] = []
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir():  # follows symlinks: a symlinked folder is reported, not entered
+                if name.startswith(".") or name in SKIP_DIRS:
                     continue
-            found.append(path)
+                if entry.is_symlink():
+                    if outside(entry.path):
+                        report(entry.path)
+                    continue
+                folders.append(entry.path)
+            elif name.endswith(YAML_SUFFIXES):
+                if entry.is_symlink() and outside(entry.path):
+                    report(entry.path)
+                    continue
+                found.append(Path(entry.path))
+        stack.extend(reversed(folders))
     return found, problems
 
 
@@ -123,13 +130,8 @@ def load_repo(
     cluster_file = f"{cluster_dir}/{config.cluster_file}" if cluster_dir else None
 
     paths, problems = iter_yaml_paths(root)
-    files: dict[str, YamlFile] = {}
-    for path in paths:
-        rel = path.relative_to(root).as_posix()
-        parsed = read_yaml_file(path, rel)
-        files[rel] = parsed
-        if parsed.problem:
-            problems.append(parsed.problem)
+    files = read_files(root, paths)
+    problems.extend(f.problem for f in files.values() if f.problem)
 
     if cluster_file and cluster_file in files and files[cluster_file].problem:
         p = files[cluster_file].problem

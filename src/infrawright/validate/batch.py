@@ -11,7 +11,6 @@ one by one, which names the failing one.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from infrawright import cache
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.repo.documents import Document, parse_text
+from infrawright.repo.snapshot import file_digest
 from infrawright.validate.kustomize import Kustomize, build_wrapped
 
 FLUX_EXTRAS = (
@@ -144,19 +144,25 @@ def chunks(items: list[Member], workers: int) -> list[list[Member]]:
 
 def folder_key(model: RepoModel, tool: Kustomize, ks: FluxKustomization, folder: str) -> str:
     """Cache key of a self-contained folder's build: every file it can read (all of them
-    live in the folder), the Kustomization's spec and the kustomize version."""
+    live in the folder), the Kustomization's spec and the kustomize version. YAML files
+    are known by the hash they were read with; other files are read now."""
     files: list[tuple[str, str]] = []
-    stack = [str(model.root / folder)]
+    root = str(model.root).rstrip(os.sep) + os.sep
+    stack = [root + folder]
     while stack:
         with os.scandir(stack.pop()) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
                 elif entry.is_file(follow_symlinks=False):
-                    digest = hashlib.sha256(Path(entry.path).read_bytes()).hexdigest()
-                    files.append((os.path.relpath(entry.path, model.root), digest))
+                    rel = entry.path[len(root) :].replace(os.sep, "/")
+                    known = model.files.get(rel)
+                    digest = known.digest if known is not None else ""
+                    if not digest:
+                        digest = file_digest(Path(entry.path).read_bytes()).hex()
+                    files.append((rel, digest))
     files.sort()
-    return cache.key("build", 1, tool.describe(), ks.doc.spec, folder, files)
+    return cache.key("build", 2, tool.describe(), ks.doc.spec, folder, files)
 
 
 def cached_objects(key: str) -> list[Document] | None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from infrawright import cache
 from infrawright.model.flux import FluxKustomization
@@ -30,6 +31,7 @@ from infrawright.validate.batch import (
 )
 from infrawright.validate.flux_build import overlay_for, substitute_objects, variables
 from infrawright.validate.kustomize import Kustomize, build_wrapped
+from infrawright.validate.split import Piece, assemble, build_piece, plan_pieces
 
 ORIGIN = "config.kubernetes.io/origin"
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -66,7 +68,8 @@ def _loose_files(folder: Path) -> list[Path]:
     return resources
 
 
-def _strip_origin(data: dict[str, Any]) -> str | None:
+def strip_origin(data: dict[str, Any]) -> str | None:
+    """Remove kustomize's origin annotation from a built object; the path it named."""
     meta = data.get("metadata")
     if not isinstance(meta, dict):
         return None
@@ -85,26 +88,58 @@ def _strip_origin(data: dict[str, Any]) -> str | None:
 def _attribute(model: RepoModel, wrapper_parent: Path, docs: list[Document]) -> list[Document]:
     """Map built objects back to repository files and lines."""
     out: list[Document] = []
+    lines = SourceLines(model)
     for doc in docs:
         if not isinstance(doc.data, dict):
             continue
-        origin = _strip_origin(doc.data)
+        origin = strip_origin(doc.data)
         file, line = "", None
         if origin:
             # kustomize reports origins relative to the wrapper folder, which is gone by
             # now; the absolute path is rebuilt from the folder the wrapper lived in.
             absolute = Path(os.path.normpath(wrapper_parent / "wrapper" / origin))
             file = model.rel(absolute)
-            source = model.files.get(file)
-            if source:
-                same_kind = [c for c in source.objects if c.kind == doc.kind]
-                named = [c for c in same_kind if c.name == doc.name]
-                # kustomize may rename an object (namespace:, namePrefix:); the file's only
-                # object of that kind is then the one it came from.
-                match = named or (same_kind if len(same_kind) == 1 else [])
-                line = match[0].line if match else None
+            line = lines.line(file, doc)
         out.append(Document(file, line or 0, doc.index, doc.data))
     return out
+
+
+class SourceLines:
+    """Where the objects of repository files start, to point built objects at them."""
+
+    def __init__(self, model: RepoModel) -> None:
+        self._model = model
+        self._files: dict[str, dict[tuple[str, str], int] | None] = {}
+        self._kinds: dict[str, dict[str, list[int]]] = {}
+
+    def line(self, file: str, built: Document) -> int | None:
+        """Line of the document in ``file`` that ``built`` came from."""
+        if file not in self._files:
+            self._index(file)
+        named = self._files[file]
+        if named is None:
+            return None
+        found = named.get((built.kind, built.name))
+        if found is not None:
+            return found
+        # kustomize may rename an object (namespace:, namePrefix:); the file's only object
+        # of that kind is then the one it came from.
+        same_kind = self._kinds[file].get(built.kind, [])
+        return same_kind[0] if len(same_kind) == 1 else None
+
+    def _index(self, file: str) -> None:
+        source = self._model.files.get(file)
+        if source is None:
+            self._files[file] = None
+            return
+        named: dict[tuple[str, str], int] = {}
+        kinds: dict[str, list[int]] = {}
+        for doc in source.documents:
+            if doc.is_object:
+                named.setdefault((doc.kind, doc.name), doc.line)
+                kinds.setdefault(doc.kind, []).append(doc.line)
+        self._files[file] = named
+        self._kinds[file] = kinds
 
 
 def attribute_objects(model: RepoModel, docs: list[Document]) -> list[Document]:
@@ -141,11 +176,35 @@ def build_one(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> Build
         return Build(ks, folder, error=parsed.problem.message, generated=generated)
     # The wrapper lived in a temp folder; origins are relative to it. Both wrappers put
     # their kustomization at <tmp>/kustomization.yaml, so resolve against a stand-in.
-    objects = attribute_objects(model, list(parsed.documents))
+    return _finish(model, ks, folder, attribute_objects(model, list(parsed.documents)), generated)
+
+
+def _finish(
+    model: RepoModel, ks: FluxKustomization, folder: str, objects: list[Document], generated: bool
+) -> Build:
+    """What Flux does after the build: postBuild substitution."""
     known = variables(ks, model.objects())
     if known is not None:
         objects = substitute_objects(objects, known)
     return Build(ks, folder, objects=tuple(objects), generated=generated)
+
+
+def split_plan(model: RepoModel, ks: FluxKustomization) -> tuple[str, list[Piece]] | None:
+    """A big generated folder and the pieces to build it from (see :mod:`split`), or
+    None when ``ks`` is built whole."""
+    if not model.is_local(ks):
+        return None
+    target = model.resolve(ks)
+    if isinstance(target, PathProblem) or has_kustomization_file(target):
+        return None
+    folder = model.rel(target)
+    if any(p.file.startswith(f"{folder}/") or folder == "." for p in model.problems):
+        return None
+    flux = overlay_for(ks, target)
+    if flux.fields or flux.components:
+        return None  # a patch or a namespace could reach across pieces
+    pieces = plan_pieces(model, _loose_files(target))
+    return (folder, pieces) if pieces is not None else None
 
 
 def _tidy(message: str, root: Path) -> str:
@@ -154,6 +213,15 @@ def _tidy(message: str, root: Path) -> str:
     from_wrapper = os.path.relpath(real, Path(tempfile.gettempdir()) / "wrapper")
     text = message.replace(from_wrapper + "/", "").replace(real + "/", "")
     return text.replace(from_wrapper, ".").replace(real, ".")
+
+
+def _cost(model: RepoModel, ks: FluxKustomization) -> int:
+    """Rough cost of building ``ks`` alone: documents under its folder."""
+    target = model.resolve(ks)
+    if isinstance(target, PathProblem):
+        return 0
+    prefix = model.rel(target).rstrip("/") + "/"
+    return sum(len(f.documents) for rel, f in model.files.items() if rel.startswith(prefix))
 
 
 def build_all(
@@ -165,8 +233,9 @@ def build_all(
     """Build every Flux Kustomization (or ``only`` these), in a stable order.
 
     Self-contained folders are built in batches (one kustomize process each, see
-    :mod:`batch`); the rest, and members of a batch that failed, one by one. Work runs
-    in parallel, bounded by the cores.
+    :mod:`batch`), big generated folders in pieces (see :mod:`split`), the rest one by
+    one; a batch or a split that failed is built again one by one, which names the
+    failure. All work runs in one pool bounded by the cores, biggest first.
     """
     todo = list(model.kustomizations if only is None else only)
     if not todo:
@@ -184,6 +253,7 @@ def build_all(
             if hit is not None:
                 generated = not has_kustomization_file(model.root / folder)
                 done[id(ks)] = Build(ks, folder, objects=tuple(hit), generated=generated)
+    hits = set(done)
     members: list[Member] = []
     seen: set[str] = set()
     for ks in todo:
@@ -192,22 +262,66 @@ def build_all(
             seen.add(folder)
             members.append((ks, folder))
     groups = chunks(members, workers)
-    if groups:
-        with ThreadPoolExecutor(max_workers=min(workers, len(groups))) as pool:
-            results = list(pool.map(lambda group: build_batch(model, tool, group), groups))
-        for group, result in zip(groups, results, strict=True):
-            if result is None:
-                continue
-            for ks, folder in group:
-                done[id(ks)] = Build(ks, folder, objects=tuple(result[folder]))
-                if id(ks) in keys:
-                    store_objects(keys[id(ks)], result[folder])
-    rest = [ks for ks in todo if id(ks) not in done]
-    if rest:
-        with ThreadPoolExecutor(max_workers=min(workers, len(rest))) as pool:
-            built = list(pool.map(lambda k: build_one(model, tool, k), rest))
-        for ks, build in zip(rest, built, strict=True):
-            done[id(ks)] = build
-            if id(ks) in keys and build.error is None and build.skipped is None:
-                store_objects(keys[id(ks)], build.objects)
+    grouped = {id(ks) for group in groups for ks, _folder in group}
+    singles = [ks for ks in todo if id(ks) not in done and id(ks) not in grouped]
+    splits = {id(ks): plan for ks in singles if (plan := split_plan(model, ks)) is not None}
+
+    jobs_: list[tuple[int, Callable[[], object]]] = []
+    for group in groups:
+        jobs_.append((50 + 3 * len(group), partial(build_batch, model, tool, group)))
+    for ks in singles:
+        for piece in splits[id(ks)][1] if id(ks) in splits else []:
+            jobs_.append((30 + piece.documents, partial(build_piece, model, tool, piece)))
+        if id(ks) not in splits:
+            jobs_.append((50 + _cost(model, ks), partial(build_one, model, tool, ks)))
+    results = _run_biggest_first(jobs_, workers)
+
+    retry: list[FluxKustomization] = []
+    at = 0
+    for group in groups:
+        batch = cast("dict[str, list[Document]] | None", results[at])
+        at += 1
+        if batch is None:
+            retry.extend(ks for ks, _folder in group)
+            continue
+        for ks, folder in group:
+            done[id(ks)] = Build(ks, folder, objects=tuple(batch[folder]))
+    for ks in singles:
+        split = splits.get(id(ks))
+        if split is None:
+            done[id(ks)] = cast(Build, results[at])
+            at += 1
+            continue
+        folder, pieces = split
+        built = cast("list[list[tuple[str, Any]] | None]", results[at : at + len(pieces)])
+        at += len(pieces)
+        objects = assemble(model, built)
+        if objects is None:
+            retry.append(ks)
+            continue
+        done[id(ks)] = _finish(model, ks, folder, objects, generated=True)
+    if retry:
+        again = _run_biggest_first(
+            [(50, partial(build_one, model, tool, ks)) for ks in retry], workers
+        )
+        for ks, build in zip(retry, again, strict=True):
+            done[id(ks)] = cast(Build, build)
+    for ks in todo:
+        build = done[id(ks)]
+        if id(ks) in keys and id(ks) not in hits and build.error is None and not build.skipped:
+            store_objects(keys[id(ks)], build.objects)
     return [done[id(ks)] for ks in todo]
+
+
+def _run_biggest_first(jobs: list[tuple[int, Callable[[], object]]], workers: int) -> list[object]:
+    """Results of ``jobs`` (cost, call) in their order, run by ``workers`` threads with
+    the costliest started first, so a big job does not finish last alone."""
+    if not jobs:
+        return []
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0])
+    results: list[object] = [None] * len(jobs)
+    with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        futures = {pool.submit(jobs[i][1]): i for i in order}
+        for future, i in futures.items():
+            results[i] = future.result()
+    return results

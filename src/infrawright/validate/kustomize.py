@@ -148,6 +148,7 @@ def build_wrapped(
     overlay: Mapping[str, Any] | None = None,
     components: Sequence[Path] = (),
     relaxed: bool = False,
+    files: Mapping[str, bytes] | None = None,
     timeout: float = BUILD_TIMEOUT_S,
 ) -> BuildResult:
     """Build ``resources`` through a throwaway kustomization that lists them.
@@ -155,7 +156,8 @@ def build_wrapped(
     The wrapper asks for ``originAnnotations``, so each built object names the file it
     came from, and carries what Flux adds on top of a folder's own kustomization
     (``overlay``: namespace, patches, images, ...; ``components``); the user's files are
-    never touched. ``relaxed`` lifts the load restrictor, for loose files.
+    never touched. ``relaxed`` lifts the load restrictor, for loose files. ``files`` are
+    written into the wrapper folder and listed as resources after ``resources``.
     """
     with tempfile.TemporaryDirectory(prefix="infrawright-build-") as tmp:
         wrapper = Path(tmp)
@@ -164,6 +166,9 @@ def build_wrapped(
             "kind": "Kustomization",
             "resources": [os.path.relpath(r, wrapper) for r in resources],
         }
+        for name, content in (files or {}).items():
+            (wrapper / name).write_bytes(content)
+            data["resources"].append(name)
         if components:
             data["components"] = [os.path.relpath(c, wrapper) for c in components]
         data.update(overlay or {})

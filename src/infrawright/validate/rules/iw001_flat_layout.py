@@ -20,7 +20,9 @@ Good::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
@@ -33,13 +35,18 @@ def check(ctx: Context) -> Iterator[Finding]:
     top = ctx.model.root / ctx.model.config.components_dir
     if not top.is_dir():
         return
-    for folder in sorted(top.rglob("*")):
-        if folder.is_dir() and not folder.is_symlink() and folder.name in BANNED:
-            rel = ctx.model.rel(folder)
-            yield RULE.at(
-                None,
-                f"{rel}/ uses a kustomize {folder.name} folder; components are flat",
-                "move the manifests into the component folder and express cluster "
-                "differences as spec.patches on the Flux Kustomization",
-                file=rel,
-            )
+    banned: list[str] = []
+    for dirpath, dirnames, _files in os.walk(top):  # symlinked folders are not entered
+        banned += [os.path.join(dirpath, d) for d in dirnames if d in BANNED]
+    for folder in sorted(banned):
+        if os.path.islink(folder):
+            continue
+        rel = ctx.model.rel(Path(folder))
+        name = os.path.basename(folder)
+        yield RULE.at(
+            None,
+            f"{rel}/ uses a kustomize {name} folder; components are flat",
+            "move the manifests into the component folder and express cluster "
+            "differences as spec.patches on the Flux Kustomization",
+            file=rel,
+        )

@@ -24,11 +24,12 @@ Good::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from infrawright.model.repo import PathProblem
+from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.repo.documents import read_yaml_file
 from infrawright.validate.builds import KUSTOMIZATION_FILES, has_kustomization_file
 from infrawright.validate.context import Context
@@ -40,10 +41,8 @@ _LIST_KEYS = ("resources", "components", "crds", "patchesStrategicMerge", "confi
 _ITEM_KEYS = ("patches", "patchesJson6902", "replacements")
 
 
-def _referenced(kfile: Path) -> list[str]:
+def _referenced(data: Any) -> list[str]:
     """Paths a kustomization file names (resources, patches, generator inputs, ...)."""
-    parsed = read_yaml_file(kfile, kfile.name)
-    data: Any = parsed.documents[0].data if parsed.documents else None
     if not isinstance(data, dict):
         return []
     refs: list[str] = []
@@ -68,30 +67,53 @@ def _referenced(kfile: Path) -> list[str]:
     return refs
 
 
-def reachable(folder: Path) -> set[Path]:
-    """Files reachable from the kustomization in ``folder``, following sub-folders."""
-    seen: set[Path] = set()
+def _kustomization_data(model: RepoModel, kfile: str) -> Any:
+    """The first document of a kustomization file: from the model when it was read
+    there, else from disk (a file outside the repository's YAML set)."""
+    rel = os.path.relpath(kfile, model.real_root)
+    parsed = model.files.get(rel) if not rel.startswith("..") else None
+    if parsed is None:
+        parsed = read_yaml_file(Path(kfile), os.path.basename(kfile))
+    return parsed.documents[0].data if parsed.documents else None
+
+
+def reachable(model: RepoModel, folder: str) -> set[str]:
+    """Real paths of the files reachable from the kustomization in ``folder`` (a real
+    path), following sub-folders."""
+    seen: set[str] = set()
     todo = [folder]
-    visited: set[Path] = set()
+    visited: set[str] = set()
     while todo:
         current = todo.pop()
         if current in visited:
             continue
         visited.add(current)
         for name in KUSTOMIZATION_FILES:
-            kfile = current / name
-            if kfile.is_file():
-                seen.add(kfile.resolve())
-                for ref in _referenced(kfile):
+            kfile = os.path.join(current, name)
+            if os.path.isfile(kfile):
+                seen.add(os.path.realpath(kfile))
+                for ref in _referenced(_kustomization_data(model, kfile)):
                     if "://" in ref or ref.startswith("github.com/"):
                         continue
-                    target = (current / ref).resolve()
-                    if target.is_dir():
+                    target = os.path.realpath(os.path.join(current, ref))
+                    if os.path.isdir(target):
                         todo.append(target)
                     else:
                         seen.add(target)
                 break
     return seen
+
+
+def _yaml_files(folder: str) -> list[str]:
+    """Every YAML file under ``folder`` (symlinks neither followed nor listed), sorted."""
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if name.endswith((".yaml", ".yml")) and not os.path.islink(path):
+                out.append(path)
+    return sorted(out)
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -124,18 +146,17 @@ def check(ctx: Context) -> Iterator[Finding]:
         if target in checked:
             continue
         checked.add(target)
-        found = reachable(target)
-        for path in sorted(target.rglob("*")):
-            if path.suffix not in (".yaml", ".yml") or not path.is_file():
+        found = reachable(model, str(target))
+        # target is a real path and the walk enters no symlink, so these paths are real
+        for path in _yaml_files(str(target)):
+            if path in found:
                 continue
-            if path.resolve() in found or path.is_symlink():
-                continue
-            rel = model.rel(path)
+            rel = os.path.relpath(path, model.real_root)
             yield RULE.at(
                 None,
                 f"{rel} is not listed in any kustomization of {model.rel(target)}; "
                 "Flux never applies it",
-                f"list it under resources: in {model.rel(path.parent)}/kustomization.yaml, "
+                f"list it under resources: in {os.path.dirname(rel)}/kustomization.yaml, "
                 "or delete it",
                 file=rel,
                 severity=Severity.WARNING,
