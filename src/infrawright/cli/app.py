@@ -16,6 +16,7 @@ from rich.console import Console
 from typer.exceptions import TyperException
 
 from infrawright import __version__
+from infrawright.cli.live import live
 from infrawright.errors import ExitCode, InfrawrightError
 from infrawright.repo.config import load_config
 from infrawright.repo.loader import find_root, load_repo
@@ -112,16 +113,21 @@ def validate_cmd(
     disable: Annotated[
         str, typer.Option("--disable", help="comma-separated rule IDs to skip")
     ] = "",
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show progress")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="show each step and the time per phase")
+    ] = False,
 ) -> int:
     """Build every Kustomization with kustomize and check the repository's rules."""
     fmt = Format.github if fmt is Format.text and _in_actions() and output is None else fmt
     root = find_root(repo)
     _warn_unfinished(root)
-    model = load_repo(root, cluster=cluster, config=load_config(root, config))
     err = _err()
     progress = (lambda msg: err.print(f"[infrawright] {msg}")) if verbose else None
-    result = validate(model, crd_dirs=crd_dir or (), disable=disable.split(","), progress=progress)
+    with live(err, machine_output=fmt is not Format.text, verbose=verbose):
+        model = load_repo(root, cluster=cluster, config=load_config(root, config))
+        result = validate(
+            model, crd_dirs=crd_dir or (), disable=disable.split(","), progress=progress
+        )
     rendered = _render(result, fmt)
     if output is not None:
         output.write_text(rendered + "\n", encoding="utf-8")

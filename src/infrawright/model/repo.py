@@ -137,8 +137,19 @@ class RepoModel:
             return f"spec.path {path!r} does not exist"
         return Path(target)
 
+    @cached_property
+    def _rels(self) -> dict[str, str]:
+        return {}
+
     def rel(self, path: Path) -> str:
         """Path relative to the repository root, with forward slashes."""
+        key = str(path)
+        known = self._rels.get(key)
+        if known is None:
+            known = self._rels[key] = self._rel(path)
+        return known
+
+    def _rel(self, path: Path) -> str:
         real = os.path.realpath(path)
         root = self.real_root
         if real == root:

@@ -10,6 +10,7 @@ from infrawright.catalog import builtin_catalog
 from infrawright.errors import RepoLoadError, UsageError
 from infrawright.model.flux import FluxKustomization, is_flux_kustomization
 from infrawright.model.repo import RepoModel
+from infrawright.progress import phase
 from infrawright.repo.config import Config, load_config
 from infrawright.repo.documents import Document, ParseProblem
 from infrawright.repo.inclusion import Inclusion, index_inclusion
@@ -129,8 +130,10 @@ def load_repo(
     cluster_dir = f"clusters/{chosen}" if chosen else None
     cluster_file = f"{cluster_dir}/{config.cluster_file}" if cluster_dir else None
 
-    paths, problems = iter_yaml_paths(root)
-    files = read_files(root, paths)
+    with phase("find YAML files"):
+        paths, problems = iter_yaml_paths(root)
+    with phase("read and parse", total=len(paths)):
+        files = read_files(root, paths)
     problems.extend(f.problem for f in files.values() if f.problem)
 
     if cluster_file and cluster_file in files and files[cluster_file].problem:

@@ -10,11 +10,16 @@ is parsed again each time.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import marshal
+import multiprocessing
 import os
-from collections.abc import Sequence
-from dataclasses import replace
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,13 +84,32 @@ def _storable(entries: dict[str, Entry]) -> bytes | None:
             return None
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cycle collector while building many small objects that hold no cycles:
+    it would otherwise walk them all again and again (a third of a warm read)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def read_files(root: Path, paths: Sequence[Path]) -> dict[str, YamlFile]:
     """Every file of ``paths`` (under ``root``) parsed, by repository-relative path."""
+    with paused_gc():
+        return _read_files(root, paths)
+
+
+def _read_files(root: Path, paths: Sequence[Path]) -> dict[str, YamlFile]:
     key = _key(root)
     stored = cache.load("parsed", key)
     known: dict[str, Entry] = stored if isinstance(stored, dict) else {}
     files: dict[str, YamlFile] = {}
     entries: dict[str, Entry] = {}
+    todo: list[tuple[str, bytes]] = []
     base = str(root).rstrip(os.sep) + os.sep
     for path in paths:
         name = str(path)
@@ -100,15 +124,49 @@ def read_files(root: Path, paths: Sequence[Path]) -> dict[str, YamlFile]:
             continue
         digest = file_digest(raw)
         entry = known.get(rel)
+        files[rel] = YamlFile(rel)  # placeholder: keeps the order of ``paths``
         if entry is not None and entry[0] == digest:
-            files[rel] = _thaw(rel, entry)
+            entries[rel] = entry
         else:
-            parsed = parse_bytes(raw, rel)
-            files[rel] = replace(parsed, digest=digest.hex())
-            entry = _freeze(digest, parsed)
+            todo.append((rel, raw))
+    for rel, entry in parse_many(todo):
         entries[rel] = entry
+    for rel, entry in entries.items():
+        files[rel] = _thaw(rel, entry)
     if entries != known and cache.enabled():
         blob = _storable(entries)
         if blob is not None:
             cache.store_bytes("parsed", key, blob)
     return files
+
+
+def _parse_chunk(items: Sequence[tuple[str, bytes]]) -> list[tuple[str, Entry]]:
+    return [(rel, _freeze(file_digest(raw), parse_bytes(raw, rel))) for rel, raw in items]
+
+
+#: Fewer files than this to parse are parsed here; more are shared with worker processes.
+PARALLEL_MIN_FILES = 400
+
+
+def parse_many(items: Sequence[tuple[str, bytes]]) -> list[tuple[str, Entry]]:
+    """Parse files, on every core when there are many. Workers are forked (cheap, and
+    they inherit the imports); that is only done on platforms that fork and while this
+    process runs no other thread, else everything is parsed here."""
+    workers = min(os.cpu_count() or 1, 8)
+    can_fork = "fork" in multiprocessing.get_all_start_methods()
+    if len(items) < PARALLEL_MIN_FILES or workers < 2 or not can_fork:
+        return _parse_chunk(items)
+    if threading.active_count() > 1:
+        return _parse_chunk(items)
+    size = -(-len(items) // workers)
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(len(chunks) - 1, mp_context=context) as pool:
+            futures = [pool.submit(_parse_chunk, chunk) for chunk in chunks[1:]]
+            out = _parse_chunk(chunks[0])
+            for future in futures:
+                out.extend(future.result())
+    except (OSError, BrokenProcessPool):
+        return _parse_chunk(items)  # no processes to be had: parse here
+    return out

@@ -18,6 +18,7 @@ from typing import Any, cast
 from infrawright import cache
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
+from infrawright.progress import Phase, phase
 from infrawright.repo.documents import Document, parse_text
 from infrawright.validate.batch import (
     Member,
@@ -241,8 +242,19 @@ def build_all(
     if not todo:
         return []
     workers = max(1, jobs or (os.cpu_count() or 2))
+    with phase("build cache lookups", total=len(todo)):
+        done, keys = _cached_builds(model, tool, todo)
+    with phase("kustomize builds", total=len(todo) - len(done)) as step:
+        return _build_rest(model, tool, todo, done, keys, workers, step)
+
+
+def _cached_builds(
+    model: RepoModel, tool: Kustomize, todo: list[FluxKustomization]
+) -> tuple[dict[int, Build], dict[int, str]]:
+    """Builds found in the cache, and the cache key of every build a hash identifies
+    (both by ``id()`` of the Kustomization)."""
     done: dict[int, Build] = {}
-    keys: dict[int, str] = {}  # id(ks) -> cache key, for builds a hash can identify
+    keys: dict[int, str] = {}
     if cache.enabled():
         for ks in todo:
             folder = cache_folder(model, ks)
@@ -253,6 +265,18 @@ def build_all(
             if hit is not None:
                 generated = not has_kustomization_file(model.root / folder)
                 done[id(ks)] = Build(ks, folder, objects=tuple(hit), generated=generated)
+    return done, keys
+
+
+def _build_rest(
+    model: RepoModel,
+    tool: Kustomize,
+    todo: list[FluxKustomization],
+    done: dict[int, Build],
+    keys: dict[int, str],
+    workers: int,
+    step: Phase,
+) -> list[Build]:
     hits = set(done)
     members: list[Member] = []
     seen: set[str] = set()
@@ -268,12 +292,16 @@ def build_all(
 
     jobs_: list[tuple[int, Callable[[], object]]] = []
     for group in groups:
-        jobs_.append((50 + 3 * len(group), partial(build_batch, model, tool, group)))
+        together = partial(build_batch, model, tool, group)
+        jobs_.append((50 + 3 * len(group), _counted(together, step, len(group))))
     for ks in singles:
-        for piece in splits[id(ks)][1] if id(ks) in splits else []:
-            jobs_.append((30 + piece.documents, partial(build_piece, model, tool, piece)))
+        pieces = splits[id(ks)][1] if id(ks) in splits else []
+        for n, piece in enumerate(pieces):
+            part = partial(build_piece, model, tool, piece)
+            jobs_.append((30 + piece.documents, _counted(part, step, int(n == 0))))
         if id(ks) not in splits:
-            jobs_.append((50 + _cost(model, ks), partial(build_one, model, tool, ks)))
+            one = partial(build_one, model, tool, ks)
+            jobs_.append((50 + _cost(model, ks), _counted(one, step, 1)))
     results = _run_biggest_first(jobs_, workers)
 
     retry: list[FluxKustomization] = []
@@ -311,6 +339,16 @@ def build_all(
         if id(ks) in keys and id(ks) not in hits and build.error is None and not build.skipped:
             store_objects(keys[id(ks)], build.objects)
     return [done[id(ks)] for ks in todo]
+
+
+def _counted(call: Callable[[], object], step: Phase, units: int) -> Callable[[], object]:
+    def run() -> object:
+        try:
+            return call()
+        finally:
+            step.advance(units)
+
+    return run
 
 
 def _run_biggest_first(jobs: list[tuple[int, Callable[[], object]]], workers: int) -> list[object]:

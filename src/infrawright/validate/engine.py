@@ -11,6 +11,8 @@ from infrawright.model.crds import CrdIndex, build_index
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.graph import Graph, build_graph
 from infrawright.model.repo import RepoModel
+from infrawright.progress import phase
+from infrawright.repo.snapshot import paused_gc
 from infrawright.validate.builds import Build, build_all
 from infrawright.validate.context import Context, helm_repository_urls
 from infrawright.validate.finding import Finding, Severity
@@ -86,12 +88,15 @@ def analyze(
         build = kept.get(label) or fresh.get(label)
         if build is not None:
             builds.setdefault(label, build)
-    outputs = {name: b.objects for name, b in builds.items()}
-    index = build_index(model.catalog, outputs, helm_repository_urls(model), model.config.providers)
-    deps = {
-        label: [model.label_of(d) for d in ks.depends_on] for label, ks in model.by_label.items()
-    }
-    graph = build_graph(deps, index.crd_edges())
+    with phase("CRD index and graph"):
+        outputs = {name: b.objects for name, b in builds.items()}
+        urls = helm_repository_urls(model)
+        index = build_index(model.catalog, outputs, urls, model.config.providers)
+        deps = {
+            label: [model.label_of(d) for d in ks.depends_on]
+            for label, ks in model.by_label.items()
+        }
+        graph = build_graph(deps, index.crd_edges())
     return Analysis(model, builds, index, graph, tool)
 
 
@@ -150,16 +155,35 @@ def validate(
             hint=f"known rules: {', '.join(RULES)}",
         )
     off = wanted_off | set(model.config.disable)
+    with paused_gc():
+        return _validate(model, crd_dirs, off, tool, progress, reuse, changed)
+
+
+def _validate(
+    model: RepoModel,
+    crd_dirs: Iterable[Path],
+    off: set[str],
+    tool: Kustomize | None,
+    progress: Progress | None,
+    reuse: Mapping[str, Build] | None,
+    changed: Collection[str],
+) -> ValidationResult:
     analysis = analyze(model, tool=tool, progress=progress, reuse=reuse, changed=changed)
-    store = schema_store(model, crd_dirs)
+    with phase("CRD schemas"):
+        store = schema_store(model, crd_dirs)
     ctx = Context(model, analysis.builds, analysis.index, analysis.graph, store)
     findings: list[Finding] = []
-    for rule_id, (rule, check, _doc) in RULES.items():
-        if rule_id in off or (rule.flat_layout and not model.config.flat_layout):
-            continue
-        if progress:
-            progress(f"rule {rule_id}: {rule.title}")
-        findings.extend(check(ctx))
+    wanted = [
+        (rule_id, rule, check)
+        for rule_id, (rule, check, _doc) in RULES.items()
+        if rule_id not in off and not (rule.flat_layout and not model.config.flat_layout)
+    ]
+    with phase("rules", total=len(wanted)) as step:
+        for rule_id, rule, check in wanted:
+            if progress:
+                progress(f"rule {rule_id}: {rule.title}")
+            findings.extend(check(ctx))
+            step.advance()
     overrides = model.config.severity
     findings = [
         f if f.rule not in overrides else _with_severity(f, Severity(overrides[f.rule]))
