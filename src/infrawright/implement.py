@@ -6,9 +6,12 @@ finding to the ones the repository already has.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -16,13 +19,14 @@ from typing import Any, Literal
 from infrawright.apply import apply_atomically, apply_changes, safe_target
 from infrawright.model.repo import RepoModel
 from infrawright.plan.model import Plan, subject
+from infrawright.progress import phase
 from infrawright.recreate import recreate_reasons
 from infrawright.render.changeset import Changeset
 from infrawright.render.edits import render_plan
 from infrawright.render.engine import Renderer
 from infrawright.repo.conventions import infer
-from infrawright.repo.loader import load_repo
-from infrawright.sessions import SessionStore
+from infrawright.repo.loader import with_changes
+from infrawright.sessions import STATE_DIR, SessionStore
 from infrawright.validate.engine import ValidationResult, validate
 from infrawright.validate.finding import Finding
 from infrawright.vcs import dirty
@@ -99,17 +103,76 @@ def validate_in_scratch(
 ) -> tuple[RepoModel, ValidationResult]:
     """Copy the repository, apply the change there, load and validate the copy.
 
-    Builds of ``before`` that no changed file can affect are reused; every rule and
-    schema check still runs on the whole changed tree.
+    Only the changed files are parsed again, and builds of ``before`` that no changed
+    file can affect are reused; every rule and schema check still runs on the whole
+    changed tree.
     """
-    with tempfile.TemporaryDirectory(prefix="infrawright-scratch-") as tmp:
-        scratch = Path(tmp) / "repo"
-        shutil.copytree(model.root, scratch, symlinks=True, ignore=IGNORED)
+    with scratch_copy(model.root) as scratch:
         apply_changes(scratch, changes)
-        after = load_repo(scratch, cluster=model.cluster, config=model.config)
+        after = with_changes(model, scratch, changes.files)
         reuse = before.analysis.builds if before is not None else None
         result = validate(after, crd_dirs=crd_dirs, reuse=reuse, changed=set(changes.files))
         return after, result
+
+
+@contextmanager
+def scratch_copy(root: Path) -> Iterator[Path]:
+    """A throwaway copy of the repository. Its files are hard links where the copy can
+    live on the repository's file system: making it is then cheap, and safe because a
+    change is only ever written by replacing a file, never into it. That place is the
+    system's temporary folder when it is on the same file system, else ``.infrawright/``
+    when the repository already has one (nothing new is made in the repository for a
+    copy); anywhere else the files are copied."""
+    with phase("scratch copy"):
+        tmp = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=_scratch_parent(root)))
+        scratch = tmp / "repo"
+        try:
+            shutil.copytree(root, scratch, symlinks=True, ignore=IGNORED, copy_function=_link)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _scratch_parent(root: Path) -> Path | None:
+    """Where to make a scratch copy of ``root`` (None: the system's temporary folder)."""
+    try:
+        device = root.stat().st_dev
+        if Path(tempfile.gettempdir()).stat().st_dev == device:
+            return None
+        state = root / STATE_DIR
+        if state.is_dir() and state.stat().st_dev == device:
+            _remove_stale(state)
+            return state
+    except OSError:
+        pass
+    return None
+
+
+SCRATCH_PREFIX = "infrawright-scratch-"
+#: A scratch copy older than this was left by a run that was killed.
+STALE_AFTER_S = 3600
+
+
+def _remove_stale(base: Path) -> None:
+    now = time.time()
+    for old in base.glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            if now - old.stat().st_mtime > STALE_AFTER_S:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _link(src: str, dst: str) -> object:
+    try:
+        os.link(src, dst)
+        return dst
+    except OSError:
+        return shutil.copy2(src, dst)
 
 
 def implement(
@@ -130,11 +193,13 @@ def implement(
     crd_dirs = crd_dirs or []
     say("Loading repository patterns...")
     before = validate(model, crd_dirs=crd_dirs)
-    conventions = infer(model)
+    with phase("conventions"):
+        conventions = infer(model)
     renderer = Renderer(before.analysis, conventions)
     for op in plan.ops:
         say(f"Implementing {subject(op)}...")
-    rendered = render_plan(renderer, plan)
+    with phase("render"):
+        rendered = render_plan(renderer, plan)
     changes = rendered.changes
     outcome = Outcome(plan.request, "no-op", plan, changes, noop=rendered.noop)
     outcome.added = rendered.added
@@ -192,7 +257,8 @@ def settle(
         )
     if record is not None:
         outcome.session = record(changes)
-    apply_atomically(model.root, changes)
+    with phase("write"):
+        apply_atomically(model.root, changes)
     if outcome.session:
         try:
             SessionStore(model.root).mark_applied(outcome.session)

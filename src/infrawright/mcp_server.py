@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from infrawright import __version__
+import infrawright
 from infrawright.errors import InfrawrightError
 from infrawright.repo.loader import find_root
 from infrawright.tools import TOOL_NAMES, Tools
@@ -145,7 +145,7 @@ def build_server(repo: Path | None, *, crd_dirs: list[Path] | None = None) -> MC
 
     registry = _Registry(repo, list(crd_dirs or []))
     server: MCPServer = MCPServer(
-        SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
+        SERVER_NAME, version=infrawright.__version__, instructions=INSTRUCTIONS, log_level="WARNING"
     )
     for name in TOOL_NAMES:
         server.add_tool(_tool_function(registry, name), name=name, description=_description(name))

@@ -52,6 +52,17 @@ class Session:
     planner: str = "rules"
 
 
+def state_dir(root: Path) -> Path:
+    """``.infrawright/`` of a repository, made when missing, with a ``.gitignore`` that
+    keeps all of it out of git."""
+    state = root / STATE_DIR
+    state.mkdir(exist_ok=True)
+    ignore = state / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# infrawright state: sessions and lock, never committed\n*\n")
+    return state
+
+
 class SessionStore:
     """Sessions of one repository."""
 
@@ -60,11 +71,8 @@ class SessionStore:
         self.dir = root / STATE_DIR / "sessions"
 
     def _ensure(self) -> None:
-        state = self.root / STATE_DIR
+        state_dir(self.root)
         self.dir.mkdir(parents=True, exist_ok=True)
-        ignore = state / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# infrawright state: sessions and lock, never committed\n*\n")
 
     def new_id(self) -> str:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from typer.exceptions import TyperException
 
-from infrawright import __version__
+import infrawright
 from infrawright.cli.live import live
 from infrawright.errors import ExitCode, InfrawrightError
 from infrawright.repo.config import load_config
@@ -78,7 +78,7 @@ def _version(value: bool) -> None:
         tool = find_kustomize().describe()
     except InfrawrightError as exc:
         tool = f"no kustomize ({exc.message})"
-    typer.echo(f"infrawright {__version__}\n{tool}")
+    typer.echo(f"infrawright {infrawright.__version__}\n{tool}")
     raise typer.Exit(0)
 
 
@@ -249,7 +249,7 @@ def explain_cmd(
 @app.command("doctor")
 def doctor_cmd() -> int:
     """Show which kustomize is used and whether the environment is ready."""
-    typer.echo(f"infrawright {__version__} on Python {sys.version.split()[0]}")
+    typer.echo(f"infrawright {infrawright.__version__} on Python {sys.version.split()[0]}")
     tool = find_kustomize()
     typer.echo(f"kustomize: {tool.describe()}")
     import yaml
@@ -315,58 +315,62 @@ def implement_cmd(
     branch: Annotated[
         str | None, typer.Option("--branch", help="create this branch for the change")
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="print the time of each phase at the end")
+    ] = False,
 ) -> int:
     """Turn a request into a validated change that follows the repository's patterns."""
     from infrawright.plan.rules import ChartOption
     from infrawright.workflow import recover_unfinished, rule_planner, run_request
 
-    text = _read_request(request, request_file)
-    root = find_root(repo)
-    os.environ.get("REPOS_ROOT")  # read for the record, as the seed command passes it
     err = _err()
-    if not dry_run:
-        recover_unfinished(root, _progress(err))
-    model = load_repo(root, cluster=cluster, config=load_config(root, config))
-    _need_cluster_file(model.cluster_file)
-    option = ChartOption.parse(chart, chart_version) if chart else None
-    err.print(
-        "[infrastructure-implementor] Starting infrastructure implementation...", markup=False
-    )
-    if branch and not dry_run:
-        from infrawright.vcs import prepare_branch
+    with live(err, machine_output=as_json, verbose=verbose):
+        text = _read_request(request, request_file)
+        root = find_root(repo)
+        os.environ.get("REPOS_ROOT")  # read for the record, as the seed command passes it
+        if not dry_run:
+            recover_unfinished(root, _progress(err))
+        model = load_repo(root, cluster=cluster, config=load_config(root, config))
+        _need_cluster_file(model.cluster_file)
+        option = ChartOption.parse(chart, chart_version) if chart else None
+        err.print(
+            "[infrastructure-implementor] Starting infrastructure implementation...", markup=False
+        )
+        if branch and not dry_run:
+            from infrawright.vcs import prepare_branch
 
-        prepare_branch(root, branch)
-    if planner is Planner.llm:
-        from infrawright.llm import run_agent
-        from infrawright.tools import Tools
+            prepare_branch(root, branch)
+        if planner is Planner.llm:
+            from infrawright.llm import run_agent
+            from infrawright.tools import Tools
 
-        if chart:  # the model gets --chart/--version in words
-            text += f"\n\nUse the chart {chart}" + (
-                f" version {chart_version}" if chart_version else ""
+            if chart:  # the model gets --chart/--version in words
+                text += f"\n\nUse the chart {chart}" + (
+                    f" version {chart_version}" if chart_version else ""
+                )
+            tools = Tools(root, cluster=cluster, crd_dirs=list(crd_dir or []), config_file=config)
+            outcome = run_agent(
+                tools,
+                text,
+                provider=provider.value,
+                model=llm_model,
+                base_url=base_url,
+                max_steps=max_steps,
+                dry_run=dry_run,
+                progress=_progress(err),
             )
-        tools = Tools(root, cluster=cluster, crd_dirs=list(crd_dir or []), config_file=config)
-        outcome = run_agent(
-            tools,
-            text,
-            provider=provider.value,
-            model=llm_model,
-            base_url=base_url,
-            max_steps=max_steps,
-            dry_run=dry_run,
-            progress=_progress(err),
-        )
-    else:
-        outcome = run_request(
-            model,
-            text,
-            planner=rule_planner(option),
-            dry_run=dry_run,
-            crd_dirs=list(crd_dir or []),
-            progress=_progress(err),
-        )
-    if outcome.status == "applied" and (commit or branch):
-        _commit(root, outcome, _progress(err))
-    return _finish(outcome, as_json, err)
+        else:
+            outcome = run_request(
+                model,
+                text,
+                planner=rule_planner(option),
+                dry_run=dry_run,
+                crd_dirs=list(crd_dir or []),
+                progress=_progress(err),
+            )
+        if outcome.status == "applied" and (commit or branch):
+            _commit(root, outcome, _progress(err))
+        return _finish(outcome, as_json, err)
 
 
 def _commit(root: Path, outcome: Outcome, say: Callable[[str], None]) -> None:

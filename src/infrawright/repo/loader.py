@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from infrawright.catalog import builtin_catalog
@@ -12,9 +14,10 @@ from infrawright.model.flux import FluxKustomization, is_flux_kustomization
 from infrawright.model.repo import RepoModel
 from infrawright.progress import phase
 from infrawright.repo.config import Config, load_config
-from infrawright.repo.documents import Document, ParseProblem
+from infrawright.repo.documents import Document, ParseProblem, YamlFile, parse_bytes
 from infrawright.repo.inclusion import Inclusion, index_inclusion
-from infrawright.repo.snapshot import read_files
+from infrawright.repo.segments import reparse
+from infrawright.repo.snapshot import file_digest, read_files
 
 SKIP_DIRS = frozenset({"node_modules", "vendor", "__pycache__"})
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -127,14 +130,65 @@ def load_repo(
         raise RepoLoadError(f"{root}: not a directory")
     config = config or load_config(root, config_file)
     chosen = pick_cluster(root, cluster or config.cluster)
-    cluster_dir = f"clusters/{chosen}" if chosen else None
-    cluster_file = f"{cluster_dir}/{config.cluster_file}" if cluster_dir else None
 
     with phase("find YAML files"):
         paths, problems = iter_yaml_paths(root)
     with phase("read and parse", total=len(paths)):
         files = read_files(root, paths)
-    problems.extend(f.problem for f in files.values() if f.problem)
+    return model_from_files(root, files, problems, config=config, cluster=chosen)
+
+
+def with_changes(model: RepoModel, root: Path, changes: Mapping[str, bytes | None]) -> RepoModel:
+    """The model of ``root``, a copy of ``model.root`` with ``changes`` (path -> new bytes,
+    None to delete) applied: only the changed files are parsed again."""
+    files = {rel: f for rel, f in model.files.items() if rel not in changes}
+    for rel, data in changes.items():
+        if data is not None and rel.endswith(YAML_SUFFIXES):
+            parsed = _reparsed(model, rel, data) or parse_bytes(data, rel)
+            files[rel] = replace(parsed, digest=file_digest(data).hex())
+    ordered = dict(sorted(files.items(), key=lambda item: walk_order(item[0])))
+    kept = [p for p in model.problems if p.file not in model.files and p.file not in changes]
+    return model_from_files(root, ordered, kept, config=model.config, cluster=model.cluster)
+
+
+#: Changed files with more documents than this are parsed again only where they changed.
+REPARSE_MIN_DOCS = 50
+
+
+def _reparsed(model: RepoModel, rel: str, data: bytes) -> YamlFile | None:
+    old = model.files.get(rel)
+    if old is None or len(old.documents) < REPARSE_MIN_DOCS or not old.digest:
+        return None
+    try:
+        raw = (model.root / rel).read_bytes()
+    except OSError:
+        return None
+    if file_digest(raw).hex() != old.digest:
+        return None  # not what the model was read from
+    return reparse(old, raw, data)
+
+
+def walk_order(rel: str) -> list[tuple[int, str]]:
+    """Sort key that puts paths in the order :func:`iter_yaml_paths` finds them: a
+    folder's files (by name) before its sub-folders (by name)."""
+    *folders, name = rel.split("/")
+    return [(1, f) for f in folders] + [(0, name)]
+
+
+def model_from_files(
+    root: Path,
+    files: dict[str, YamlFile],
+    problems: list[ParseProblem],
+    *,
+    config: Config,
+    cluster: str | None,
+) -> RepoModel:
+    """A model of the parsed ``files`` of the repository at ``root`` (``problems``: what
+    could not be read beyond the files' own parse problems)."""
+    chosen = cluster
+    cluster_dir = f"clusters/{chosen}" if chosen else None
+    cluster_file = f"{cluster_dir}/{config.cluster_file}" if cluster_dir else None
+    problems = [*problems, *(f.problem for f in files.values() if f.problem)]
 
     if cluster_file and cluster_file in files and files[cluster_file].problem:
         p = files[cluster_file].problem

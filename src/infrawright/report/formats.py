@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infrawright import __version__
+import infrawright
 from infrawright.model.graph import Graph
 from infrawright.validate.engine import ValidationResult
 from infrawright.validate.finding import Finding, Severity
@@ -130,7 +130,7 @@ def sarif(result: ValidationResult) -> dict[str, Any]:
                 "tool": {
                     "driver": {
                         "name": "infrawright",
-                        "version": __version__,
+                        "version": infrawright.__version__,
                         "informationUri": "https://github.com/infrawright/infrawright",
                         "rules": rules,
                     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from infrawright.model.crds import CrdIndex
 from infrawright.model.flux import HELM_GROUP, FluxKustomization, HelmRelease
@@ -35,9 +36,16 @@ class Context:
                 yield build.kustomization, obj
 
     def helm_releases(self) -> Iterator[tuple[FluxKustomization, HelmRelease]]:
-        for ks, obj in self.built():
-            if obj.kind == "HelmRelease" and obj.group == HELM_GROUP:
-                yield ks, HelmRelease.parse_doc(obj)
+        return iter(self._helm_releases)
+
+    @cached_property
+    def _helm_releases(self) -> list[tuple[FluxKustomization, HelmRelease]]:
+        """Found once: several rules walk every HelmRelease."""
+        return [
+            (ks, HelmRelease.parse_doc(obj))
+            for ks, obj in self.built()
+            if obj.kind == "HelmRelease" and obj.group == HELM_GROUP
+        ]
 
     def monitoring_stacks(self) -> list[str]:
         """Kustomizations that install the prometheus-operator CRDs."""

@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft7Validator
+from typing import TYPE_CHECKING, Any
 
 from infrawright import cache
 from infrawright.repo.documents import Document, read_yaml_file
+
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
 
 GVK = tuple[str, str, str]
 
@@ -141,6 +142,8 @@ def _compiled(schema: dict[str, Any]) -> Draft7Validator:
     hit = _COMPILED.get(id(schema))
     if hit is not None and hit[0] is schema:
         return hit[1]
+    from jsonschema import Draft7Validator  # only when there is a schema to check
+
     validator = Draft7Validator(_openapi_to_jsonschema(copy.deepcopy(schema)))
     _COMPILED[id(schema)] = (schema, validator)
     return validator

@@ -25,6 +25,7 @@ from typing import Any
 from infrawright import cache
 from infrawright.model.repo import RepoModel
 from infrawright.repo.documents import Document, api_group, parse_text
+from infrawright.repo.segments import split_documents
 from infrawright.validate.kustomize import Kustomize, build_wrapped
 
 #: Folders with fewer documents than this are built whole.
@@ -44,32 +45,6 @@ class Piece:
     source: str
     text: bytes | None
     documents: int
-
-
-def _is_marker(line: bytes) -> bool:
-    return line.startswith(b"---") and (len(line) == 3 or line[3:4] in (b" ", b"\t", b"\r", b"\n"))
-
-
-def _segments(raw: bytes) -> list[bytes] | None:
-    """The file's documents as byte strings, each from its ``---`` line to the next one
-    (YAML forbids ``---`` at the start of a line inside a document). None when the file
-    uses directives, which would end up in the wrong piece, or is not UTF-8."""
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    segments: list[bytes] = []
-    current: list[bytes] = []
-    for line in raw.splitlines(keepends=True):
-        if line.startswith(b"%"):
-            return None
-        if _is_marker(line) and current:
-            segments.append(b"".join(current))
-            current = []
-        current.append(line)
-    if current:
-        segments.append(b"".join(current))
-    return segments
 
 
 def _cut(source: str, segments: Sequence[bytes]) -> list[Piece]:
@@ -113,7 +88,7 @@ def plan_pieces(model: RepoModel, resources: Sequence[Path]) -> list[Piece] | No
             raw = path.read_bytes()
         except OSError:
             return None
-        segments = _segments(raw)
+        segments = split_documents(raw)
         if segments is None:
             return None
         total += len(parsed.documents)
