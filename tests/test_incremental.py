@@ -1,0 +1,228 @@
+"""The shortcuts that make big repositories fast give exactly what the long way gives.
+
+Pieces of a big generated build, parsed files kept between runs, files parsed again
+only where they changed, forked parsing, the hard-linked scratch copy: each is compared
+with the plain way on the same input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import EXAMPLE, copy_repo
+from infrawright.apply import apply_changes
+from infrawright.implement import scratch_copy
+from infrawright.model.repo import RepoModel
+from infrawright.render.changeset import Changeset
+from infrawright.repo import snapshot
+from infrawright.repo.documents import YamlFile, parse_bytes
+from infrawright.repo.loader import load_repo, with_changes
+from infrawright.repo.segments import reparse, split_documents
+from infrawright.validate import split
+from infrawright.validate.builds import Build, build_all
+from infrawright.validate.kustomize import Kustomize
+
+CLUSTER = "clusters/local-kube"
+
+
+def config_maps(count: int, start: int = 0) -> str:
+    return "".join(
+        f"---\n# setting {i}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+        f"  name: setting-{i:04d}\n  namespace: flux-system\ndata:\n  value: '{i}'\n"
+        for i in range(start, start + count)
+    )
+
+
+@pytest.fixture
+def big_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The example with 300 more objects in its cluster folder, which Flux builds
+    without a kustomization file: big enough to be built in pieces."""
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    repo = copy_repo(EXAMPLE, tmp_path / "repo")
+    (repo / CLUSTER / "settings.yaml").write_text(config_maps(300))
+    return repo
+
+
+def flux_system(builds: list[Build]) -> Build:
+    return next(b for b in builds if b.kustomization.name == "flux-system")
+
+
+def as_set(build: Build) -> list[tuple[str, int, str]]:
+    return sorted((o.file, o.line, repr(o.data)) for o in build.objects)
+
+
+def test_a_big_generated_folder_is_built_in_pieces_with_the_same_result(
+    big_folder: Path, kustomize: Kustomize, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = load_repo(big_folder)
+    ks = next(k for k in model.kustomizations if k.name == "flux-system")
+    from infrawright.validate.builds import split_plan
+
+    plan = split_plan(model, ks)
+    assert plan is not None and len(plan[1]) >= 3, "300 documents make several pieces"
+    pieced = flux_system(build_all(model, kustomize))
+    monkeypatch.setenv("INFRAWRIGHT_CACHE", "off")
+    monkeypatch.setattr(split, "SPLIT_MIN_DOCS", 10**9)  # the same folder, built whole
+    whole = flux_system(build_all(model, kustomize))
+    assert pieced.error is None and whole.error is None
+    assert len(pieced.objects) == len(whole.objects) > 300
+    assert as_set(pieced) == as_set(whole)
+    settings = [o for o in pieced.objects if o.file == f"{CLUSTER}/settings.yaml"]
+    assert {o.line for o in settings} == {d.line for d in model.files[settings[0].file].documents}
+
+
+def test_the_same_object_in_two_pieces_gets_kustomizes_own_error(
+    big_folder: Path, kustomize: Kustomize
+) -> None:
+    settings = big_folder / CLUSTER / "settings.yaml"
+    settings.write_text(settings.read_text() + config_maps(1, start=3))  # setting-0003 again
+    build = flux_system(build_all(load_repo(big_folder), kustomize))
+    assert build.error is not None
+    assert "setting-0003" in build.error and "already registered" in build.error
+
+
+def test_one_changed_document_builds_one_piece_again(
+    big_folder: Path, kustomize: Kustomize, tmp_path: Path
+) -> None:
+    pieces = tmp_path / "cache" / "pieces"
+    build_all(load_repo(big_folder), kustomize)
+    first = set(pieces.iterdir())
+    settings = big_folder / CLUSTER / "settings.yaml"
+    settings.write_text(settings.read_text().replace("value: '150'", "value: 'changed'"))
+    again = flux_system(build_all(load_repo(big_folder), kustomize))
+    assert len(set(pieces.iterdir()) - first) == 1
+    changed = [o for o in again.objects if o.name == "setting-0150"]
+    assert changed[0].data["data"] == {"value": "changed"}
+
+
+EDITS: dict[str, Any] = {
+    "append": lambda text: text + config_maps(2, start=900),
+    "prepend": lambda text: config_maps(1, start=901) + text,
+    "insert in the middle": lambda text: text.replace(
+        "---\n# setting 20\n", config_maps(3, start=950) + "---\n# setting 20\n"
+    ),
+    "edit a value": lambda text: text.replace("value: '7'", "value: 'seven'"),
+    "delete a document": lambda text: text.replace(config_maps(1, start=11), ""),
+    "a comment-only document": lambda text: text.replace(
+        "---\n# setting 5\n", "---\n# nothing here\n---\n# setting 5\n"
+    ),
+    "no marker before the first document": lambda text: text.removeprefix("---\n"),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_reparsing_the_changed_documents_equals_parsing_the_file(edit: str) -> None:
+    old_text = config_maps(40)
+    new_text = EDITS[edit](old_text)
+    assert new_text != old_text
+    old = parse_bytes(old_text.encode(), "f.yaml")
+    got = reparse(old, old_text.encode(), new_text.encode())
+    want = parse_bytes(new_text.encode(), "f.yaml")
+    assert got is not None
+    assert [(d.line, d.index, d.data) for d in got.documents] == [
+        (d.line, d.index, d.data) for d in want.documents
+    ]
+
+
+def test_reparse_declines_what_it_cannot_cut() -> None:
+    text = config_maps(3)
+    old = parse_bytes(text.encode(), "f.yaml")
+    assert reparse(old, text.encode(), b"%YAML 1.2\n" + text.encode()) is None
+    assert split_documents(b"a: 1\n...\nb: 2\n") is None
+    broken = text + "---\nkey: [unclosed\n"
+    assert reparse(old, text.encode(), broken.encode()) is None  # then parse it all
+
+
+def files_of(model: RepoModel) -> dict[str, Any]:
+    return {
+        rel: (
+            [(d.line, d.index, d.data) for d in f.documents],
+            f.problem,
+            f.sops,
+        )
+        for rel, f in model.files.items()
+    }
+
+
+def test_parsed_files_kept_between_runs_equal_a_fresh_parse(
+    example_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    cold = load_repo(example_copy)
+    warm = load_repo(example_copy)
+    assert list((tmp_path / "cache" / "parsed").iterdir()), "the parse was kept"
+    assert files_of(warm) == files_of(cold)
+    assert [ks.key for ks in warm.kustomizations] == [ks.key for ks in cold.kustomizations]
+    kong = example_copy / "namespaces/kong/namespace.yaml"
+    kong.write_text(kong.read_text().replace("name: kong", "name: kong-renamed", 1))
+    edited = load_repo(example_copy)
+    monkeypatch.setenv("INFRAWRIGHT_CACHE", "off")
+    assert files_of(edited) == files_of(load_repo(example_copy))
+    assert edited.files["namespaces/kong/namespace.yaml"].objects[0].name == "kong-renamed"
+
+
+def test_files_parsed_by_forked_workers_equal_files_parsed_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    items = [
+        (p.relative_to(EXAMPLE).as_posix(), p.read_bytes()) for p in sorted(EXAMPLE.rglob("*.yaml"))
+    ]
+    here = snapshot.parse_many(items)
+    monkeypatch.setattr(snapshot, "PARALLEL_MIN_FILES", 1)
+    forked = snapshot.parse_many(items)
+    assert forked == here
+    assert [rel for rel, _entry in forked] == [rel for rel, _data in items]
+
+
+def test_a_changed_model_equals_loading_the_changed_tree(example_copy: Path) -> None:
+    model = load_repo(example_copy)
+    cluster_file = f"{CLUSTER}/infrastructure.yaml"
+    old = (example_copy / cluster_file).read_bytes()
+    changes = Changeset()
+    changes.files[cluster_file] = old + config_maps(60).encode()  # big enough to reparse
+    changes.files["namespaces/new/namespace.yaml"] = (
+        b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: new\n"
+    )
+    changes.files["namespaces/kong/namespace.yaml"] = None
+    with scratch_copy(example_copy) as scratch:
+        apply_changes(scratch, changes)
+        derived = with_changes(model, scratch, changes.files)
+        loaded = load_repo(scratch, cluster=model.cluster, config=model.config)
+        assert list(derived.files) == list(loaded.files), "same files, same order"
+        assert files_of(derived) == files_of(loaded)
+        assert [ks.key for ks in derived.kustomizations] == [ks.key for ks in loaded.kustomizations]
+        assert derived.components == loaded.components
+
+
+def test_the_scratch_copy_never_writes_into_the_repository(example_copy: Path) -> None:
+    target = example_copy / f"{CLUSTER}/infrastructure.yaml"
+    before = target.read_bytes()
+    with scratch_copy(example_copy) as scratch:
+        changes = Changeset()
+        changes.files[f"{CLUSTER}/infrastructure.yaml"] = before + b"# changed\n"
+        changes.files["namespaces/kong/namespace.yaml"] = None
+        apply_changes(scratch, changes)
+        assert (scratch / f"{CLUSTER}/infrastructure.yaml").read_bytes().endswith(b"# changed\n")
+    assert target.read_bytes() == before
+    assert (example_copy / "namespaces/kong/namespace.yaml").is_file()
+    assert not scratch.exists()
+    assert not (example_copy / ".infrawright").exists(), "nothing made in the repository"
+
+
+def test_reparse_is_used_for_a_big_changed_file(example_copy: Path) -> None:
+    """with_changes reuses the unchanged documents' data (the same objects)."""
+    settings = example_copy / CLUSTER / "settings.yaml"
+    settings.write_text(config_maps(80))
+    model = load_repo(example_copy)
+    rel = f"{CLUSTER}/settings.yaml"
+    changes = {rel: settings.read_bytes() + config_maps(1, start=500).encode()}
+    with scratch_copy(example_copy) as scratch:
+        derived = with_changes(model, scratch, changes)
+    old: YamlFile = model.files[rel]
+    new = derived.files[rel]
+    assert len(new.documents) == 81
+    assert new.documents[0].data is old.documents[0].data
+    assert new.documents[-1].data["metadata"]["name"] == "setting-0500"
