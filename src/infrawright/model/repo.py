@@ -129,13 +129,33 @@ class RepoModel:
             return "spec.path is empty"
         if raw.startswith("/"):
             raw = "." + raw  # Flux reads paths relative to the source root
-        target = os.path.realpath(os.path.join(self.root, raw))
+        target = self.realpath(os.path.join(self.root, raw))
         root = self.real_root
         if target != root and not target.startswith(root.rstrip("/") + "/"):
             return f"spec.path {path!r} escapes the repository"
         if not os.path.isdir(target):
             return f"spec.path {path!r} does not exist"
+        self._rels[target] = os.path.relpath(target, root).replace(os.sep, "/")
         return Path(target)
+
+    @cached_property
+    def _real_dirs(self) -> dict[str, str]:
+        return {}
+
+    def realpath(self, path: str) -> str:
+        """``os.path.realpath``, remembering folders already resolved: a path under a
+        known folder costs one ``lstat`` instead of one per component."""
+        if not os.path.isabs(path) or ".." in path.split(os.sep):
+            return os.path.realpath(path)
+        path = os.path.normpath(path)
+        parent, name = os.path.split(path)
+        if not name:
+            return os.path.realpath(path)
+        real_parent = self._real_dirs.get(parent)
+        if real_parent is None:
+            real_parent = self._real_dirs[parent] = self.realpath(parent)
+        joined = os.path.join(real_parent, name)
+        return os.path.realpath(joined) if os.path.islink(joined) else joined
 
     @cached_property
     def _rels(self) -> dict[str, str]:
@@ -150,7 +170,7 @@ class RepoModel:
         return known
 
     def _rel(self, path: Path) -> str:
-        real = os.path.realpath(path)
+        real = self.realpath(str(path)) if path.is_absolute() else os.path.realpath(path)
         root = self.real_root
         if real == root:
             return "."

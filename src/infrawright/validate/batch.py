@@ -15,6 +15,7 @@ import os
 import posixpath
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from infrawright import cache
 from infrawright.model.flux import FluxKustomization
@@ -162,15 +163,38 @@ def folder_key(model: RepoModel, tool: Kustomize, ks: FluxKustomization, folder:
                         digest = file_digest(Path(entry.path).read_bytes()).hex()
                     files.append((rel, digest))
     files.sort()
-    return cache.key("build", 2, tool.describe(), ks.doc.spec, folder, files)
+    return cache.key("build", 3, tool.describe(), ks.doc.spec, folder, files)
 
 
-def cached_objects(key: str) -> list[Document] | None:
+def _by_line(model: RepoModel, file: str, memo: dict[str, dict[int, Any]]) -> dict[int, Any]:
+    """Data of the documents of a repository file, by the line they start on."""
+    if file not in memo:
+        source = model.files.get(file)
+        memo[file] = {d.line: d.data for d in source.documents} if source else {}
+    return memo[file]
+
+
+def cached_objects(model: RepoModel, key: str) -> list[Document] | None:
+    """A build from the cache. An object stored as "same as its source" (most are) gets
+    the data of that repository document, which the key says is unchanged."""
     stored = cache.load("builds", key)
     if not isinstance(stored, list):
         return None
-    return [Document(str(f), int(line), int(i), data) for f, line, i, data in stored]
+    memo: dict[str, dict[int, Any]] = {}
+    out = []
+    for file, line, index, data in stored:
+        if data is None:
+            data = _by_line(model, file, memo).get(line)
+            if data is None:
+                return None
+        out.append(Document(str(file), int(line), int(index), data))
+    return out
 
 
-def store_objects(key: str, objects: Sequence[Document]) -> None:
-    cache.store("builds", key, [[o.file, o.line, o.index, o.data] for o in objects])
+def store_objects(model: RepoModel, key: str, objects: Sequence[Document]) -> None:
+    memo: dict[str, dict[int, Any]] = {}
+    rows = []
+    for o in objects:
+        same = o.line and _by_line(model, o.file, memo).get(o.line) == o.data
+        rows.append([o.file, o.line, o.index, None if same else o.data])
+    cache.store("builds", key, rows)

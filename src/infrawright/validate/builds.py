@@ -261,7 +261,7 @@ def _cached_builds(
             if folder is None:
                 continue
             keys[id(ks)] = folder_key(model, tool, ks, folder)
-            hit = cached_objects(keys[id(ks)])
+            hit = cached_objects(model, keys[id(ks)])
             if hit is not None:
                 generated = not has_kustomization_file(model.root / folder)
                 done[id(ks)] = Build(ks, folder, objects=tuple(hit), generated=generated)
@@ -337,7 +337,7 @@ def _build_rest(
     for ks in todo:
         build = done[id(ks)]
         if id(ks) in keys and id(ks) not in hits and build.error is None and not build.skipped:
-            store_objects(keys[id(ks)], build.objects)
+            store_objects(model, keys[id(ks)], build.objects)
     return [done[id(ks)] for ks in todo]
 
 
