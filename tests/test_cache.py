@@ -101,6 +101,9 @@ def test_cached_validation_equals_uncached(
     from infrawright.cli.app import run
 
     monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    # --no-cache sets INFRAWRIGHT_CACHE=off in this process; recorded absent first, so
+    # the monkeypatch puts it back to absent afterwards instead of leaking "off".
+    monkeypatch.delenv("INFRAWRIGHT_CACHE", raising=False)
     repo = copy_repo(EXAMPLE, tmp_path / "repo")
     reports = []
     for args in ([], [], ["--no-cache"]):
@@ -113,3 +116,26 @@ def test_cached_validation_equals_uncached(
     ns.write_text(ns.read_text().replace("pod-security.kubernetes.io/enforce:", "x-enforce:"))
     assert run(["validate", "--repo", str(repo), "--format", "json"]) == 1
     assert "IW007" in capsys.readouterr().out  # the edited folder was built again
+
+
+def test_unused_entries_are_pruned_once_a_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import time
+
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("INFRAWRIGHT_CACHE", raising=False)
+    cache.store("kind", "old", [1])
+    cache.store("kind", "used", [2])
+    cache.store("kind", "new", [3])
+    month_ago = time.time() - 31 * 24 * 3600
+    for name in ("old", "used"):
+        os.utime(tmp_path / "kind" / f"{name}{cache.SUFFIX}", (month_ago, month_ago))
+    assert cache.load("kind", "used") == [2]  # a hit marks the entry as in use
+    assert cache.prune() == 1
+    assert cache.load("kind", "old") is None
+    assert cache.load("kind", "used") == [2] and cache.load("kind", "new") == [3]
+    os.utime(tmp_path / "kind" / f"new{cache.SUFFIX}", (month_ago, month_ago))
+    assert cache.prune() == 0, "pruned at most once a day"
+    assert cache.size() == (2, sum(p.stat().st_size for p in (tmp_path / "kind").iterdir()))

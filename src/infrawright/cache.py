@@ -2,6 +2,7 @@
 
 ``$INFRAWRIGHT_CACHE_DIR``, else ``$XDG_CACHE_HOME/infrawright``, else
 ``~/.cache/infrawright``; ``INFRAWRIGHT_CACHE=off`` (or ``--no-cache``) turns it off.
+Entries unused for 30 days are removed (see :func:`prune`).
 Entries are content-addressed (the key is a hash of everything the value depends on) and
 written to a temporary file then renamed, so concurrent runs never read half an entry.
 Values are stored with :mod:`marshal` (fast, and loading it runs no code); a value it
@@ -11,11 +12,13 @@ written is ignored: it only ever saves time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import marshal
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +47,10 @@ def load(kind: str, digest: str) -> Any | None:
         return None
     path = directory() / kind / f"{digest}{SUFFIX}"
     try:
-        return marshal.loads(path.read_bytes())
+        value = marshal.loads(path.read_bytes())
+        if time.time() - path.stat().st_mtime > TOUCH_AFTER_S:
+            os.utime(path)  # in use: not pruned
+        return value
     except (OSError, ValueError, EOFError, TypeError):
         return None
 
@@ -70,3 +76,53 @@ def store_bytes(kind: str, digest: str, blob: bytes) -> None:
         Path(tmp).replace(folder / f"{digest}{SUFFIX}")
     except OSError:
         return
+
+
+#: Entries not used for this long are removed (checked at most once a day).
+MAX_AGE_S = 30 * 24 * 3600
+TOUCH_AFTER_S = 24 * 3600
+PRUNE_STAMP = ".last-prune"
+
+
+def prune(max_age_s: float = MAX_AGE_S) -> int:
+    """Remove entries unused for ``max_age_s``, at most once a day; how many went."""
+    if not enabled():
+        return 0
+    root = directory()
+    stamp = root / PRUNE_STAMP
+    now = time.time()
+    try:
+        if now - stamp.stat().st_mtime < TOUCH_AFTER_S:
+            return 0
+    except OSError:
+        pass  # never pruned (or no cache yet)
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for kind in root.iterdir():
+        if not kind.is_dir():
+            continue
+        for entry in kind.iterdir():
+            try:
+                if now - entry.stat().st_mtime > max_age_s:
+                    entry.unlink()
+                    removed += 1
+            except OSError:
+                continue
+    with contextlib.suppress(OSError):
+        stamp.touch()
+    return removed
+
+
+def size() -> tuple[int, int]:
+    """(entries, bytes) in the cache directory."""
+    count = total = 0
+    root = directory()
+    if root.is_dir():
+        for entry in root.rglob(f"*{SUFFIX}"):
+            try:
+                total += entry.stat().st_size
+                count += 1
+            except OSError:
+                continue
+    return count, total

@@ -109,7 +109,8 @@ def validate_in_scratch(
     """
     with scratch_copy(model.root) as scratch:
         apply_changes(scratch, changes)
-        after = with_changes(model, scratch, changes.files)
+        with phase("changed files parsed"):
+            after = with_changes(model, scratch, changes.files)
         reuse = before.analysis.builds if before is not None else None
         result = validate(after, crd_dirs=crd_dirs, reuse=reuse, changed=set(changes.files))
         return after, result
@@ -134,7 +135,8 @@ def scratch_copy(root: Path) -> Iterator[Path]:
     try:
         yield scratch
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with phase("scratch copy removed"):
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _scratch_parent(root: Path) -> Path | None:
@@ -240,8 +242,11 @@ def settle(
     remaining = {_key(f) for f in result.findings}
     outcome.fixed = [f for f in before.findings if _key(f) not in remaining]
     outcome.layers = {k: v for k, v in result.analysis.graph.layers.items()}
-    outcome.recreate_reasons = recreate_reasons(before.analysis, result.analysis, changes.files)
-    outcome.diff = changes.diff(model.root) if dry_run else ""
+    with phase("recreate check"):
+        reasons = recreate_reasons(before.analysis, result.analysis, changes.files)
+    outcome.recreate_reasons = reasons
+    with phase("diff"):
+        outcome.diff = changes.diff(model.root) if dry_run else ""
     if outcome.new_findings:
         outcome.status = "failed"
         outcome.error = f"the change adds {len(outcome.new_findings)} finding(s); nothing written"

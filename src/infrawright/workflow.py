@@ -17,6 +17,7 @@ from infrawright.plan.decisions import apply_decisions
 from infrawright.plan.facts import RepoFacts
 from infrawright.plan.model import Plan
 from infrawright.plan.rules import ChartOption, plan_request
+from infrawright.progress import phase
 from infrawright.render.changeset import Changeset
 from infrawright.repo.loader import load_repo
 from infrawright.sessions import Session, SessionStore, repo_lock
@@ -55,7 +56,8 @@ def run_request(
 ) -> Outcome:
     """Plan a request (with decisions applied), implement it, record the session."""
     planner = planner or rule_planner()
-    plan = planner(request, model)
+    with phase("plan"):
+        plan = planner(request, model)
     notes: list[str] = []
     if decisions:
         applied = apply_decisions(plan, decisions, model.catalog)

@@ -258,6 +258,13 @@ def doctor_cmd() -> int:
     from infrawright.catalog import builtin_catalog
 
     typer.echo(f"catalog: {len(builtin_catalog())} charts")
+    from infrawright import cache
+
+    if cache.enabled():
+        entries, used = cache.size()
+        typer.echo(f"cache: {cache.directory()} ({entries} entries, {used / 1e6:.1f} MB)")
+    else:
+        typer.echo("cache: off")
     return int(ExitCode.OK)
 
 
@@ -595,6 +602,9 @@ def main(argv: list[str] | None = None) -> None:
 def run(argv: list[str] | None = None, prog: str = "infrawright") -> int:
     try:
         result = app(args=argv, prog_name=prog, standalone_mode=False)
+        from infrawright import cache
+
+        cache.prune()
     except typer.Exit as exc:
         return int(exc.exit_code)
     except TyperException as exc:  # bad usage, reported the way the CLI framework does
