@@ -174,8 +174,9 @@ def graph_cmd(
     """Print the dependsOn graph with bootstrap layers (CRD edges marked)."""
     root = find_root(repo)
     _warn_unfinished(root)
-    model = load_repo(root, cluster=cluster, config=load_config(root, config))
-    graph = analyze(model).graph
+    with live(_err(), machine_output=fmt is not GraphFormat.text, verbose=False):
+        model = load_repo(root, cluster=cluster, config=load_config(root, config))
+        graph = analyze(model).graph
     if fmt is GraphFormat.json:
         text = formats.dumps(formats.graph_json(graph))
     elif fmt is GraphFormat.mermaid:
