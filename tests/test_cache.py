@@ -101,15 +101,15 @@ def test_cached_validation_equals_uncached(
     from infrawright.cli.app import run
 
     monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
-    # --no-cache sets INFRAWRIGHT_CACHE=off in this process; recorded absent first, so
-    # the monkeypatch puts it back to absent afterwards instead of leaking "off".
-    monkeypatch.delenv("INFRAWRIGHT_CACHE", raising=False)
+    # --no-cache sets INFRAWRIGHT_CACHE=off in this process. Set through the monkeypatch
+    # first, so that it is put back as it was afterwards instead of leaking "off".
+    monkeypatch.setenv("INFRAWRIGHT_CACHE", "on")
     repo = copy_repo(EXAMPLE, tmp_path / "repo")
     reports = []
     for args in ([], [], ["--no-cache"]):
         assert run([*args, "validate", "--repo", str(repo), "--format", "json"]) == 0
         reports.append(capsys.readouterr().out)
-        monkeypatch.delenv("INFRAWRIGHT_CACHE", raising=False)
+        monkeypatch.setenv("INFRAWRIGHT_CACHE", "on")
     assert reports[0] == reports[1] == reports[2]
     assert list((tmp_path / "cache" / "builds").glob(f"*{cache.SUFFIX}"))
     ns = repo / "namespaces/kong/namespace.yaml"
