@@ -14,13 +14,13 @@ import pytest
 
 from conftest import EXAMPLE, copy_repo
 from infrawright.apply import apply_changes
-from infrawright.implement import scratch_copy
 from infrawright.model.repo import RepoModel
 from infrawright.render.changeset import Changeset
 from infrawright.repo import snapshot
 from infrawright.repo.documents import YamlFile, parse_bytes
 from infrawright.repo.loader import load_repo, with_changes
 from infrawright.repo.segments import reparse, split_documents
+from infrawright.scratch import scratch_copy
 from infrawright.validate import split
 from infrawright.validate.builds import Build, build_all
 from infrawright.validate.kustomize import Kustomize
@@ -226,3 +226,39 @@ def test_reparse_is_used_for_a_big_changed_file(example_copy: Path) -> None:
     assert len(new.documents) == 81
     assert new.documents[0].data is old.documents[0].data
     assert new.documents[-1].data["metadata"]["name"] == "setting-0500"
+
+
+def listing(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+@pytest.mark.parametrize("with_cp", [True, False], ids=["cp -al", "python"])
+def test_both_ways_of_copying_give_the_same_hard_linked_tree(
+    example_copy: Path, monkeypatch: pytest.MonkeyPatch, with_cp: bool
+) -> None:
+    if not with_cp:
+        monkeypatch.setenv("PATH", "")  # no cp: the copy is made by a thread
+    with scratch_copy(example_copy) as scratch:
+        assert listing(scratch) == listing(example_copy)
+        assert not (scratch / ".git").exists()
+        one = "clusters/local-kube/infrastructure.yaml"
+        assert (scratch / one).stat().st_ino == (example_copy / one).stat().st_ino
+
+
+def test_a_detached_removal_still_removes_the_copy(example_copy: Path) -> None:
+    import time
+
+    from infrawright.scratch import background_copy
+
+    with background_copy(example_copy, detach_removal=True) as copy:
+        folder = copy.path()
+        assert folder.is_dir()
+    for _ in range(100):
+        if not folder.parent.exists():
+            break
+        time.sleep(0.05)
+    assert not folder.parent.exists()

@@ -6,12 +6,8 @@ finding to the ones the repository already has.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,14 +22,14 @@ from infrawright.render.edits import render_plan
 from infrawright.render.engine import Renderer
 from infrawright.repo.conventions import infer
 from infrawright.repo.loader import with_changes
-from infrawright.sessions import STATE_DIR, SessionStore
+from infrawright.scratch import ScratchCopy, background_copy
+from infrawright.sessions import SessionStore
 from infrawright.validate.engine import ValidationResult, validate
 from infrawright.validate.finding import Finding
 from infrawright.vcs import dirty
 
 Status = Literal["applied", "dry-run", "no-op", "failed"]
 Progress = Callable[[str], None]
-IGNORED = shutil.ignore_patterns(".git", ".infrawright", ".venv", "node_modules")
 
 
 @dataclass
@@ -100,81 +96,23 @@ def validate_in_scratch(
     changes: Changeset,
     crd_dirs: list[Path],
     before: ValidationResult | None = None,
+    copy: ScratchCopy | None = None,
 ) -> tuple[RepoModel, ValidationResult]:
-    """Copy the repository, apply the change there, load and validate the copy.
+    """Copy the repository (or use ``copy``, started earlier), apply the change there,
+    load and validate the copy.
 
     Only the changed files are parsed again, and builds of ``before`` that no changed
     file can affect are reused; every rule and schema check still runs on the whole
     changed tree.
     """
-    with scratch_copy(model.root) as scratch:
+    with background_copy(model.root) if copy is None else nullcontext(copy) as ready:
+        scratch = ready.path()
         apply_changes(scratch, changes)
         with phase("changed files parsed"):
             after = with_changes(model, scratch, changes.files)
         reuse = before.analysis.builds if before is not None else None
         result = validate(after, crd_dirs=crd_dirs, reuse=reuse, changed=set(changes.files))
         return after, result
-
-
-@contextmanager
-def scratch_copy(root: Path) -> Iterator[Path]:
-    """A throwaway copy of the repository. Its files are hard links where the copy can
-    live on the repository's file system: making it is then cheap, and safe because a
-    change is only ever written by replacing a file, never into it. That place is the
-    system's temporary folder when it is on the same file system, else ``.infrawright/``
-    when the repository already has one (nothing new is made in the repository for a
-    copy); anywhere else the files are copied."""
-    with phase("scratch copy"):
-        tmp = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=_scratch_parent(root)))
-        scratch = tmp / "repo"
-        try:
-            shutil.copytree(root, scratch, symlinks=True, ignore=IGNORED, copy_function=_link)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-    try:
-        yield scratch
-    finally:
-        with phase("scratch copy removed"):
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _scratch_parent(root: Path) -> Path | None:
-    """Where to make a scratch copy of ``root`` (None: the system's temporary folder)."""
-    try:
-        device = root.stat().st_dev
-        if Path(tempfile.gettempdir()).stat().st_dev == device:
-            return None
-        state = root / STATE_DIR
-        if state.is_dir() and state.stat().st_dev == device:
-            _remove_stale(state)
-            return state
-    except OSError:
-        pass
-    return None
-
-
-SCRATCH_PREFIX = "infrawright-scratch-"
-#: A scratch copy older than this was left by a run that was killed.
-STALE_AFTER_S = 3600
-
-
-def _remove_stale(base: Path) -> None:
-    now = time.time()
-    for old in base.glob(f"{SCRATCH_PREFIX}*"):
-        try:
-            if now - old.stat().st_mtime > STALE_AFTER_S:
-                shutil.rmtree(old, ignore_errors=True)
-        except OSError:
-            continue
-
-
-def _link(src: str, dst: str) -> object:
-    try:
-        os.link(src, dst)
-        return dst
-    except OSError:
-        return shutil.copy2(src, dst)
 
 
 def implement(
@@ -192,7 +130,20 @@ def implement(
     the id of the session that remembers it (see :mod:`infrawright.sessions`).
     """
     say = progress or (lambda _msg: None)
-    crd_dirs = crd_dirs or []
+    # The copy is made while the repository is validated, and removed without waiting.
+    with background_copy(model.root, detach_removal=True) as copy:
+        return _implement(model, plan, copy, dry_run, crd_dirs or [], say, record)
+
+
+def _implement(
+    model: RepoModel,
+    plan: Plan,
+    copy: ScratchCopy,
+    dry_run: bool,
+    crd_dirs: list[Path],
+    say: Progress,
+    record: Callable[[Changeset], str] | None,
+) -> Outcome:
     say("Loading repository patterns...")
     before = validate(model, crd_dirs=crd_dirs)
     with phase("conventions"):
@@ -207,7 +158,14 @@ def implement(
     outcome.added = rendered.added
     outcome.depends = rendered.depends
     return settle(
-        model, before, outcome, crd_dirs=crd_dirs, dry_run=dry_run, record=record, say=say
+        model,
+        before,
+        outcome,
+        crd_dirs=crd_dirs,
+        dry_run=dry_run,
+        record=record,
+        say=say,
+        copy=copy,
     )
 
 
@@ -220,6 +178,7 @@ def settle(
     dry_run: bool = False,
     record: Callable[[Changeset], str] | None = None,
     say: Progress | None = None,
+    copy: ScratchCopy | None = None,
 ) -> Outcome:
     """Validate ``outcome.changes`` against the repository's findings ``before``, then
     write it unless it adds a finding or ``dry_run``. Every front end ends here."""
@@ -236,7 +195,7 @@ def settle(
     outcome.modified = changes.modified(model.root)
     outcome.deleted = changes.deleted()
     say("Validating with kustomize build and the repository's rules...")
-    _after, result = validate_in_scratch(model, changes, crd_dirs, before)
+    _after, result = validate_in_scratch(model, changes, crd_dirs, before, copy)
     known = {_key(f) for f in before.findings}
     outcome.new_findings = [f for f in result.findings if _key(f) not in known]
     remaining = {_key(f) for f in result.findings}

@@ -1,0 +1,191 @@
+"""Throwaway copies of a repository, to validate a change before it is written.
+
+Files are hard links where the copy can live on the repository's file system: making it
+is then cheap, and safe because a change is only ever written by replacing a file, never
+into it. That place is the system's temporary folder when it is on the same file system,
+else ``.infrawright/`` when the repository already has one (nothing new is made in the
+repository for a copy); anywhere else the files are copied.
+
+A copy can be started in the background (:func:`background_copy`) and is then made while
+the repository as it is gets validated: by ``cp -al`` in its own process where there is
+one (a thread would compete for the interpreter lock), else by a thread.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from infrawright.progress import phase
+from infrawright.sessions import STATE_DIR
+
+IGNORED = shutil.ignore_patterns(".git", ".infrawright", ".venv", "node_modules")
+PREFIX = "infrawright-scratch-"
+#: A copy in ``.infrawright/`` older than this was left by a run that was killed.
+STALE_AFTER_S = 3600
+
+
+class _CancelledError(Exception):
+    """The copy is no longer wanted (not an OSError: copytree collects those)."""
+
+
+class ScratchCopy:
+    """A copy of ``root`` being made in the background."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        parent = _parent(root)
+        self._tmp = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
+        self._target = self._tmp / "repo"
+        self._error: BaseException | None = None
+        self._cancel = threading.Event()
+        self._process = _start_cp(root, self._target) if _same_device(root, self._tmp) else None
+        self._thread: threading.Thread | None = None
+        if self._process is None:
+            self._thread = threading.Thread(target=self._make, name=PREFIX, daemon=True)
+            self._thread.start()
+
+    def _make(self) -> None:
+        try:
+            link = self._link
+            shutil.copytree(
+                self.root, self._target, symlinks=True, ignore=IGNORED, copy_function=link
+            )
+        except BaseException as exc:  # handed to the thread that waits for the copy
+            self._error = exc
+
+    def _link(self, src: str, dst: str) -> object:
+        if self._cancel.is_set():
+            raise _CancelledError
+        try:
+            os.link(src, dst)
+            return dst
+        except OSError:
+            return shutil.copy2(src, dst)
+
+    def _wait(self) -> None:
+        if self._process is not None:
+            failed = self._process.wait() != 0
+            self._process = None
+            if failed and not self._cancel.is_set():  # e.g. a cp without -l: copy here
+                shutil.rmtree(self._target, ignore_errors=True)
+                self._make()
+        if self._thread is not None:
+            self._thread.join()
+
+    def path(self) -> Path:
+        """The finished copy (waits for it; raises what stopped it)."""
+        with phase("scratch copy (waiting for it)"):
+            self._wait()
+        if self._error is not None:
+            raise self._error
+        return self._target
+
+    def close(self, *, detach: bool = False) -> None:
+        """Stop making the copy if it is still going, and remove it; with ``detach``
+        the removal is left to a process of its own, so nobody waits for it."""
+        self._cancel.set()
+        if self._process is not None:
+            self._process.kill()
+        self._wait()
+        with phase("scratch copy removed"):
+            if not (detach and _remove_detached(self._tmp)):
+                shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def _same_device(root: Path, folder: Path) -> bool:
+    try:
+        return root.stat().st_dev == folder.stat().st_dev
+    except OSError:
+        return False
+
+
+def _start_cp(root: Path, target: Path) -> subprocess.Popen[bytes] | None:
+    """``cp -al`` of the repository's entries (not .git and the like) into ``target``."""
+    cp = shutil.which("cp")
+    if cp is None:
+        return None
+    try:
+        names = sorted(p.name for p in root.iterdir())
+        skipped = IGNORED(str(root), names)
+        entries = [str(root / n) for n in names if n not in skipped]
+        target.mkdir()
+        if not entries:
+            return None
+        return subprocess.Popen(
+            [cp, "-al", "--", *entries, str(target)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+        return None
+
+
+@contextmanager
+def background_copy(root: Path, *, detach_removal: bool = False) -> Iterator[ScratchCopy]:
+    """Start copying ``root`` now; removed when the block ends (by a process of its own
+    with ``detach_removal``: the command can end while it runs)."""
+    copy = ScratchCopy(root)
+    try:
+        yield copy
+    finally:
+        copy.close(detach=detach_removal)
+
+
+def _remove_detached(folder: Path) -> bool:
+    """Start ``rm -rf folder`` in the background of a shell that exits at once (so no
+    child is left to wait for); False when that cannot be done here."""
+    sh, rm = shutil.which("sh"), shutil.which("rm")
+    if sh is None or rm is None:
+        return False
+    try:
+        done = subprocess.run(
+            [sh, "-c", '"$0" -rf -- "$1" >/dev/null 2>&1 &', rm, str(folder)],
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+@contextmanager
+def scratch_copy(root: Path) -> Iterator[Path]:
+    """A finished copy of ``root``, removed when the block ends."""
+    with background_copy(root) as copy:
+        yield copy.path()
+
+
+def _parent(root: Path) -> Path | None:
+    """Where to make a copy of ``root`` (None: the system's temporary folder)."""
+    try:
+        device = root.stat().st_dev
+        if Path(tempfile.gettempdir()).stat().st_dev == device:
+            return None
+        state = root / STATE_DIR
+        if state.is_dir() and state.stat().st_dev == device:
+            _remove_stale(state)
+            return state
+    except OSError:
+        pass
+    return None
+
+
+def _remove_stale(base: Path) -> None:
+    now = time.time()
+    for old in base.glob(f"{PREFIX}*"):
+        try:
+            if now - old.stat().st_mtime > STALE_AFTER_S:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
