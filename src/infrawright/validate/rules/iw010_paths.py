@@ -77,18 +77,56 @@ def _kustomization_data(model: RepoModel, kfile: str) -> Any:
     return parsed.documents[0].data if parsed.documents else None
 
 
-def _real(folder: str, ref: str) -> str:
-    """``realpath(folder/ref)`` for a real ``folder``; a plain name is only checked for
-    being a symlink (the common case, and ten times cheaper)."""
-    path = os.path.join(folder, ref)
-    if "/" in ref or ref in (".", "..") or os.path.islink(path):
-        return os.path.realpath(path)
-    return path
+class _Listings:
+    """Folder listings read once per check (a ``DirEntry`` knows whether it is a file, a
+    folder or a symlink without another system call)."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, dict[str, os.DirEntry[str]]] = {}
+
+    def entries(self, folder: str) -> dict[str, os.DirEntry[str]]:
+        if folder not in self._known:
+            try:
+                with os.scandir(folder) as it:
+                    self._known[folder] = {e.name: e for e in it}
+            except OSError:
+                self._known[folder] = {}
+        return self._known[folder]
+
+    def real(self, folder: str, ref: str) -> str:
+        """``realpath(folder/ref)`` for a real ``folder``; a plain name is only looked up
+        in the folder's listing (the common case, and far cheaper)."""
+        path = os.path.join(folder, ref)
+        entry = self.entries(folder).get(ref) if "/" not in ref else None
+        if entry is None or ref in (".", "..") or entry.is_symlink():
+            return os.path.realpath(path)
+        return path
+
+    def is_dir(self, path: str) -> bool:
+        parent, name = os.path.split(path)
+        entry = self.entries(parent).get(name)
+        return entry.is_dir() if entry is not None else os.path.isdir(path)
+
+    def yaml_files(self, folder: str) -> list[str]:
+        """Every YAML file under ``folder`` (symlinks neither followed nor listed), sorted."""
+        out: list[str] = []
+        todo = [folder]
+        while todo:
+            current = todo.pop()
+            for entry in self.entries(current).values():
+                if entry.is_symlink():
+                    continue
+                if entry.is_dir():
+                    todo.append(entry.path)
+                elif entry.name.endswith((".yaml", ".yml")):
+                    out.append(entry.path)
+        return sorted(out)
 
 
-def reachable(model: RepoModel, folder: str) -> set[str]:
+def reachable(model: RepoModel, folder: str, listings: _Listings | None = None) -> set[str]:
     """Real paths of the files reachable from the kustomization in ``folder`` (a real
     path), following sub-folders."""
+    listings = listings or _Listings()
     seen: set[str] = set()
     todo = [folder]
     visited: set[str] = set()
@@ -97,15 +135,17 @@ def reachable(model: RepoModel, folder: str) -> set[str]:
         if current in visited:
             continue
         visited.add(current)
+        entries = listings.entries(current)
         for name in KUSTOMIZATION_FILES:
-            kfile = os.path.join(current, name)
-            if os.path.isfile(kfile):
-                seen.add(_real(current, name))
+            entry = entries.get(name)
+            if entry is not None and entry.is_file():
+                seen.add(listings.real(current, name))
+                kfile = os.path.join(current, name)
                 for ref in _referenced(_kustomization_data(model, kfile)):
                     if "://" in ref or ref.startswith("github.com/"):
                         continue
-                    target = _real(current, ref)
-                    if os.path.isdir(target):
+                    target = listings.real(current, ref)
+                    if listings.is_dir(target):
                         todo.append(target)
                     else:
                         seen.add(target)
@@ -113,22 +153,11 @@ def reachable(model: RepoModel, folder: str) -> set[str]:
     return seen
 
 
-def _yaml_files(folder: str) -> list[str]:
-    """Every YAML file under ``folder`` (symlinks neither followed nor listed), sorted."""
-    out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
-        for name in filenames:
-            path = os.path.join(dirpath, name)
-            if name.endswith((".yaml", ".yml")) and not os.path.islink(path):
-                out.append(path)
-    return sorted(out)
-
-
 def check(ctx: Context) -> Iterator[Finding]:
     model = ctx.model
     components_root = (model.root / model.config.components_dir).resolve()
     checked: set[Path] = set()
+    listings = _Listings()
     for ks in model.kustomizations:
         if not model.is_local(ks):
             continue
@@ -155,9 +184,9 @@ def check(ctx: Context) -> Iterator[Finding]:
         if target in checked:
             continue
         checked.add(target)
-        found = reachable(model, str(target))
+        found = reachable(model, str(target), listings)
         # target is a real path and the walk enters no symlink, so these paths are real
-        for path in _yaml_files(str(target)):
+        for path in listings.yaml_files(str(target)):
             if path in found:
                 continue
             rel = os.path.relpath(path, model.real_root)
