@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -95,6 +96,14 @@ def run_in_process(repo: Path, request: str, crd_dirs: Sequence[Path]) -> None:
         )
 
 
+def settle_scratch(temp: Path, limit_s: float = 30.0) -> None:
+    """Wait until the scratch copies earlier runs left to a background ``rm`` are gone,
+    so a run does not share the machine with the previous run's clean-up."""
+    deadline = time.monotonic() + limit_s
+    while any(temp.glob("infrawright-scratch-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def fill_cache(repo: Path, crd_dirs: Sequence[Path]) -> None:
     """One untimed validate of ``repo`` into the cache in use."""
     run_checked(
@@ -111,6 +120,7 @@ def measure(
         cache_dir = use_cache(opts.scratch, None)
         if cache == "warm":
             fill_cache(copy, opts.crd_dir)
+        settle_scratch(opts.temp)
         elapsed = timed(partial(runner, copy, request, opts.crd_dir))
         shutil.rmtree(copy.parent)
         shutil.rmtree(cache_dir)
@@ -225,6 +235,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     builtin_catalog()
     with tempfile.TemporaryDirectory(prefix="infrawright-bench-") as tmp:
         opts.scratch = Path(tmp)
+        # infrawright's scratch copies go here (for child processes and this one), where
+        # settle_scratch can see them.
+        opts.temp = Path(tmp) / "temp"
+        opts.temp.mkdir()
+        os.environ["TMPDIR"] = tempfile.tempdir = str(opts.temp)
         example = example_repo(Path(tempfile.mkdtemp(dir=tmp)))
         results = bench_subject(subject("example", example, opts.runs, opts), opts)
         large = f"generated-{opts.components}"

@@ -139,7 +139,9 @@ def assemble(
         for file, data in result:
             index = len(objects)  # position in the output, as in a whole build
             doc = Document(file, 0, index, data)
-            ident = (api_group(doc.api_version), doc.kind, doc.namespace or "", doc.name)
+            # kustomize may treat no namespace as "default": such a pair counts as the
+            # same object here, which only costs a whole build.
+            ident = (api_group(doc.api_version), doc.kind, doc.namespace or "default", doc.name)
             if ident in seen:
                 return None
             seen.add(ident)
