@@ -56,3 +56,23 @@ def test_build_failure_is_data(tmp_path: Path) -> None:
     (tmp_path / "kustomization.yaml").write_text("resources: [missing.yaml]\n")
     result = k.build(k.find_kustomize(), tmp_path)
     assert not result.ok and "missing.yaml" in result.error
+
+
+def test_builds_run_without_go_garbage_collection_unless_the_user_chose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stand-in kustomize that reports the Go settings it was started with."""
+    script = tmp_path / "kustomize"
+    script.write_text(
+        "#!/bin/sh\nprintf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: env}\\n"
+        'data: {gogc: "%s", limit: "%s"}\\n\' "$GOGC" "$GOMEMLIMIT"\n'
+    )
+    script.chmod(0o755)
+    tool = k.Kustomize((str(script), "build"), "stand-in", "v0")
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    built = k.run_build(tool, tmp_path)
+    assert built.ok and 'gogc: "off"' in built.output and 'limit: "256MiB"' in built.output
+    monkeypatch.setenv("GOGC", "100")
+    built = k.run_build(tool, tmp_path)
+    assert 'gogc: "100"' in built.output and 'limit: ""' in built.output

@@ -179,6 +179,19 @@ def build_wrapped(
         return run_build(tool, wrapper, timeout=timeout)
 
 
+#: Go's garbage collector is most of a short kustomize run's CPU (measured: 0.25 s of user
+#: time for 100 components, 0.15 s without it); builds run side by side on every core, so
+#: it is switched off below a heap limit, unless the user set either variable.
+GO_ENV = {"GOGC": "off", "GOMEMLIMIT": "256MiB"}
+
+
+def build_env() -> dict[str, str]:
+    env = dict(os.environ)
+    if not any(name in env for name in GO_ENV):
+        env.update(GO_ENV)
+    return env
+
+
 def run_build(tool: Kustomize, folder: Path, *, timeout: float = BUILD_TIMEOUT_S) -> BuildResult:
     """Run ``build`` on a folder as it is."""
     try:
@@ -189,6 +202,7 @@ def run_build(tool: Kustomize, folder: Path, *, timeout: float = BUILD_TIMEOUT_S
             timeout=timeout,
             check=False,
             errors="replace",
+            env=build_env(),
         )
     except subprocess.TimeoutExpired:
         return BuildResult(False, "", f"kustomize build timed out after {timeout:.0f}s")
