@@ -95,6 +95,11 @@ class RepoModel:
             out.append(rel)
         return out
 
+    def documents_under(self, folder: str) -> int:
+        """How many YAML documents the files under ``folder`` hold."""
+        prefix = folder.rstrip("/") + "/"
+        return sum(len(f.documents) for rel, f in self.files.items() if rel.startswith(prefix))
+
     def is_local(self, ks: FluxKustomization) -> bool:
         """True when the Kustomization's source is this repository (so it can be built)."""
         return (

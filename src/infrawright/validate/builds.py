@@ -221,8 +221,7 @@ def _cost(model: RepoModel, ks: FluxKustomization) -> int:
     target = model.resolve(ks)
     if isinstance(target, PathProblem):
         return 0
-    prefix = model.rel(target).rstrip("/") + "/"
-    return sum(len(f.documents) for rel, f in model.files.items() if rel.startswith(prefix))
+    return model.documents_under(model.rel(target))
 
 
 def build_all(

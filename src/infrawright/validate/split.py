@@ -77,9 +77,7 @@ def plan_pieces(model: RepoModel, resources: Sequence[Path]) -> list[Piece] | No
     for path in resources:
         rel = model.rel(path)
         if path.is_dir():
-            prefix = rel + "/"
-            inside = sum(len(f.documents) for r, f in model.files.items() if r.startswith(prefix))
-            pieces.append(Piece(rel, None, inside))
+            pieces.append(Piece(rel, None, model.documents_under(rel)))
             continue
         parsed = model.files.get(rel)
         if parsed is None or parsed.problem is not None or not path.is_file():
