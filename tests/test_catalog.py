@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -95,7 +96,7 @@ def test_config_entries_override_builtin() -> None:
     base = builtin_catalog()
     cilium = base.get("cilium")
     assert cilium is not None
-    changed = cilium.model_copy(update={"namespace": "cilium"})
+    changed = dataclasses.replace(cilium, namespace="cilium")
     merged: Catalog = base.merged([changed])
     assert merged.get("cilium") == changed
     assert base.get("cilium") == cilium

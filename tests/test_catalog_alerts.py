@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from infrawright.catalog import builtin_catalog
+from infrawright.catalog.convert import EntryError, convert
 from infrawright.catalog.schema import Alert, CatalogEntry
 
 ENTRIES = sorted(builtin_catalog().entries.values(), key=lambda e: e.name)
@@ -212,11 +213,12 @@ def make_alert(**changes: Any) -> Alert:
         "source": "https://example.com/metrics",
     }
     data.update(changes)
-    return Alert.model_validate(data)
+    return convert(Alert, data)
 
 
 def make_entry(alert: Alert, metric_names: tuple[str, ...] = ("example_up",)) -> CatalogEntry:
-    return CatalogEntry.model_validate(
+    return convert(
+        CatalogEntry,
         {
             "name": "example",
             "category": "operations",
@@ -225,7 +227,7 @@ def make_entry(alert: Alert, metric_names: tuple[str, ...] = ("example_up",)) ->
             "metrics": {"port": 8080, "metric_names": metric_names, "alerts": [alert]},
             "pss": {"level": "restricted", "reason": "test"},
             "sources": ["https://example.com/metrics"],
-        }
+        },
     )
 
 
@@ -330,7 +332,7 @@ def test_a_good_alert_has_no_problems() -> None:
     ],
 )
 def test_schema_rejects_bad_alerts(changes: dict[str, Any]) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(EntryError):
         make_alert(**changes)
 
 
@@ -347,7 +349,9 @@ def test_for_is_accepted_under_both_names_and_rendering_rejects_unknown_params()
         source=by_alias.source,
     )
     assert by_name == by_alias
-    assert by_alias.model_dump(by_alias=True)["for"] == "5m"
+    as_named = dataclasses.asdict(by_alias)  # keyed by field name: "for_", not "for"
+    assert as_named["for_"] == "5m" and "for" not in as_named
+    assert convert(Alert, as_named) == by_alias
     assert by_alias.rendered({"job": "other"})[0] == 'example_up{job="other"} == 0'
     with pytest.raises(ValueError, match="no parameter days"):
         by_alias.rendered({"days": 7})

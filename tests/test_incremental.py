@@ -7,6 +7,7 @@ with the plain way on the same input.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from infrawright.repo.loader import load_repo, with_changes
 from infrawright.repo.segments import reparse, split_documents
 from infrawright.scratch import scratch_copy
 from infrawright.validate import split
+from infrawright.validate.batch import recent_builds
 from infrawright.validate.builds import Build, build_all
 from infrawright.validate.kustomize import Kustomize
 
@@ -262,3 +264,80 @@ def test_a_detached_removal_still_removes_the_copy(example_copy: Path) -> None:
             break
         time.sleep(0.05)
     assert not folder.parent.exists()
+
+
+def _record_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Watch which files the loader reads from disk (the real reader still reads them)."""
+    seen: list[str] = []
+    real = snapshot.read_bytes
+
+    def reading(path: Path, rel: str) -> tuple[bytes | None, object]:
+        seen.append(rel)
+        return real(path, rel)
+
+    monkeypatch.setattr(snapshot, "read_bytes", reading)
+    return seen
+
+
+def test_a_settled_unchanged_file_is_not_read_again(
+    example_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(snapshot, "SETTLED_NS", 0)  # the copy was just made: trust it now
+    cold = load_repo(example_copy)
+    reads = _record_reads(monkeypatch)
+    warm = load_repo(example_copy)
+    assert reads == []
+    assert files_of(warm) == files_of(cold)
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_seen(
+    example_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(snapshot, "SETTLED_NS", 0)
+    load_repo(example_copy)
+    kong = example_copy / "namespaces/kong/namespace.yaml"
+    before = kong.stat()
+    text = kong.read_text()
+    kong.write_text(text.replace("name: kong", "name: gnok", 1))  # same length
+    os.utime(kong, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert kong.stat().st_size == before.st_size
+    reads = _record_reads(monkeypatch)
+    edited = load_repo(example_copy)
+    assert reads == ["namespaces/kong/namespace.yaml"]  # its change time moved
+    assert edited.files["namespaces/kong/namespace.yaml"].objects[0].name == "gnok"
+
+
+def test_a_file_changed_just_before_it_was_read_is_read_again(
+    example_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    load_repo(example_copy)  # every file was written within SETTLED_NS: none is trusted
+    reads = _record_reads(monkeypatch)
+    load_repo(example_copy)
+    assert len(reads) == len(list(example_copy.rglob("*.yaml")))
+
+
+def test_builds_from_the_recent_builds_entry_equal_builds_without_a_cache(
+    example_copy: Path, tmp_path: Path, kustomize: Kustomize, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    build_all(load_repo(example_copy), kustomize)
+    redis = example_copy / "namespaces/kong/helm-release.yaml"
+    redis.write_text(redis.read_text() + "# edited\n")
+    model = load_repo(example_copy)
+    recent = recent_builds(model, kustomize)
+    assert recent, "the first full run kept its builds together"
+    warm = build_all(model, kustomize)
+    recent_after = recent_builds(model, kustomize)
+    assert len(recent_after) == len(recent)  # the edited build replaced its old entry
+    assert recent_after.keys() != recent.keys()
+    monkeypatch.setenv("INFRAWRIGHT_CACHE", "off")
+    cold = build_all(load_repo(example_copy), kustomize)
+    assert [as_data(b) for b in warm] == [as_data(b) for b in cold]
+
+
+def as_data(build: Build) -> list[tuple[str, int, Any]]:
+    """Objects with their data as values (a cached object takes its source's key order)."""
+    return sorted(((o.file, o.line, o.data) for o in build.objects), key=lambda t: t[:2])

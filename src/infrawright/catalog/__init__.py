@@ -13,8 +13,8 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
+from infrawright.catalog.convert import EntryError, convert
 from infrawright.catalog.schema import CatalogEntry
 from infrawright.errors import InfrawrightError
 
@@ -55,13 +55,13 @@ class Catalog:
 
 
 def parse_entry(data: Any, origin: str) -> CatalogEntry:
+    """One catalog entry from parsed YAML or TOML data; ``origin`` says where it came from."""
     try:
-        return CatalogEntry.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        return convert(CatalogEntry, data)
+    except EntryError as exc:
+        where = ".".join(str(p) for p in exc.loc)
         raise InfrawrightError(
-            f"{origin}: catalog entry is invalid at {where or 'top level'}: {first['msg']}",
+            f"{origin}: catalog entry is invalid at {where or 'top level'}: {exc.msg}",
             hint="see the catalog schema in infrawright/catalog/schema.py",
         ) from None
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from infrawright.catalog.convert import ALIAS, MIN_LENGTH, PATTERN
 
 PssLevel = Literal["privileged", "baseline", "restricted"]
 Category = Literal[
@@ -44,73 +45,75 @@ PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_][a-z0-9_]*)\}(?!\})")
 #: A Prometheus duration as PrometheusRule ``for`` takes it: ``10m``, ``1h30m``, ``0s``.
 DURATION = r"^(?:[0-9]+(?:ms|s|m|h|d|w|y))+$"
 
+# Every entry type is a frozen, keyword-only dataclass: entries are shared by the whole
+# process (builtin_catalog() is cached), so nothing may change them after loading. Build
+# them from data with ``infrawright.catalog.convert.convert``, which checks the types;
+# the keyword constructors check nothing but Alert's placeholders.
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
-
-class ChartSource(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class ChartSource:
     """Where the chart is published."""
 
-    name: str = Field(description="chart name inside the repository")
-    repository: str = Field(
-        description="https:// Helm repository URL, or oci://registry/path (without the chart name)"
-    )
-    version: str = Field(description="latest stable chart version known, exact (no range)")
+    #: The chart's name in its repository.
+    name: str
+    #: Helm repository URL (https://...) or OCI location (oci://registry/path), without
+    #: the chart name.
+    repository: str
+    #: Newest stable chart version we know of, pinned exactly (never a range).
+    version: str
 
 
-class ApiGroup(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class ApiGroup:
     """CRDs a chart installs: one API group and the kinds in it."""
 
     group: str
     kinds: tuple[str, ...]
 
 
-class Webhook(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Webhook:
     """An admission webhook the chart registers (validating or mutating)."""
 
-    name: str = Field(description="webhook Service or configuration name")
-    service_port: int = Field(description="port on the Service the API server calls")
-    container_port: int = Field(
-        description="port on the pod after Service translation (what Cilium policy sees)"
-    )
+    #: Name of the webhook's Service or of its webhook configuration.
+    name: str
+    #: Service port the API server connects to.
+    service_port: int
+    #: Pod port the Service forwards to; this is the port Cilium policy has to allow.
+    container_port: int
 
 
-class Alert(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Alert:
     """One PrometheusRule alert for a chart, written on the metric names it really exports.
 
     ``expr`` and ``summary`` may hold ``{name}`` placeholders; each one is a key of
     ``params``, whose values are the defaults a request may override ("within 7 days").
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-    name: str = Field(
-        pattern=r"^[A-Z][A-Za-z0-9]*$",
-        description="PrometheusRule alert name in CamelCase, unique across the catalog",
-    )
-    keywords: tuple[str, ...] = Field(
-        min_length=1, description="lowercase words or phrases a request uses for this alert"
-    )
-    expr: str = Field(description="PromQL on the chart's metric names, with {param} placeholders")
-    params: dict[str, ParamValue] = Field(
-        default_factory=dict, description="placeholder defaults, e.g. {'days': 21}"
-    )
-    for_: str = Field(alias="for", pattern=DURATION, description="PrometheusRule for, e.g. 10m")
+    #: CamelCase alert name, unique in the whole catalog.
+    name: str = field(metadata={PATTERN: r"^[A-Z][A-Za-z0-9]*$"})
+    #: Lowercase words or phrases by which a request asks for this alert (at least one).
+    keywords: tuple[str, ...] = field(metadata={MIN_LENGTH: 1})
+    #: PromQL over the chart's own metric names; may contain {param} placeholders.
+    expr: str
+    #: Default value of each placeholder, such as {"days": 21}.
+    params: dict[str, ParamValue] = field(default_factory=dict)
+    #: The rule's ``for`` duration (``10m``); written ``for`` in the data, as in a
+    #: PrometheusRule (``for_`` is accepted too).
+    for_: str = field(metadata={ALIAS: "for", PATTERN: DURATION})
     severity: Severity
-    summary: str = Field(
-        description="one-line summary; may use {{ $labels.x }} templating and {param} placeholders"
-    )
-    source: str = Field(
-        description="URL where the metric names (or the upstream rule) were checked"
-    )
+    #: Single-line summary; Prometheus templating ({{ $labels.x }}) and {param}
+    #: placeholders are both allowed.
+    summary: str
+    #: URL of the page where the metric names (or the upstream rule) were verified.
+    source: str
 
-    @model_validator(mode="after")
-    def _placeholders_have_defaults(self) -> Alert:
+    def __post_init__(self) -> None:
         missing = sorted(self.placeholders() - set(self.params))
         if missing:
             raise ValueError(f"placeholders without a default in params: {', '.join(missing)}")
-        return self
 
     def placeholders(self) -> set[str]:
         """The ``{name}`` placeholders used in expr and summary."""
@@ -130,64 +133,60 @@ class Alert(_Frozen):
         return fill(self.expr), fill(self.summary)
 
 
-class Metrics(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Metrics:
     """How the chart exposes Prometheus metrics."""
 
-    port: int | str = Field(description="metrics port number or named port on the Service")
+    #: The metrics port on the Service, as a number or a port name.
+    port: int | str
     path: str = "/metrics"
-    servicemonitor_values: tuple[str, ...] = Field(
-        default=(),
-        description="dotted values paths that switch the chart's own ServiceMonitor on (bool)",
-    )
-    selector: dict[str, str] = Field(
-        default_factory=dict,
-        description="labels on the metrics Service, for a hand-written ServiceMonitor",
-    )
-    port_name: str | None = Field(default=None, description="named port on that Service")
-    metric_names: tuple[str, ...] = Field(
-        default=(), description="real metric names, used for PrometheusRules"
-    )
-    alerts: tuple[Alert, ...] = Field(
-        default=(), description="ready-made PrometheusRule alerts on those metric names"
-    )
+    #: Dotted values paths that turn on the chart's own ServiceMonitor (set to true).
+    servicemonitor_values: tuple[str, ...] = ()
+    #: Labels of the metrics Service, for writing a ServiceMonitor by hand.
+    selector: dict[str, str] = field(default_factory=dict)
+    #: Name of the metrics port on that Service, if it has one.
+    port_name: str | None = None
+    #: The metric names the chart really exports; PrometheusRules are written on them.
+    metric_names: tuple[str, ...] = ()
+    #: Ready-to-use PrometheusRule alerts over those metric names.
+    alerts: tuple[Alert, ...] = ()
 
 
-class Pss(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Pss:
     """Pod Security Standards level the chart's namespace needs, and why."""
 
     level: PssLevel
     reason: str
 
 
-class CatalogEntry(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class CatalogEntry:
     """One well-known chart (or CRD bundle) and the facts infrawright relies on."""
 
-    name: str = Field(description="catalog key and default component name (DNS-1123 label)")
-    aliases: tuple[str, ...] = Field(default=(), description="other words users type for it")
+    #: Key in the catalog, also the default component name (a DNS-1123 label).
+    name: str
+    #: Other names users may type for this chart.
+    aliases: tuple[str, ...] = ()
     category: Category
     description: str
-    chart: ChartSource | None = Field(
-        default=None, description="None for CRD bundles installed from plain manifests"
-    )
-    namespace: str = Field(description="namespace the chart is conventionally installed in")
-    release_name: str | None = Field(
-        default=None, description="conventional HelmRelease name when it differs from name"
-    )
+    #: Where the chart is published; None for CRD bundles applied as plain manifests.
+    chart: ChartSource | None = None
+    #: The namespace the chart is usually installed into.
+    namespace: str
+    #: The usual HelmRelease name, when it is not ``name``.
+    release_name: str | None = None
     provides: tuple[ApiGroup, ...] = ()
-    crd_values: dict[str, object] = Field(
-        default_factory=dict,
-        description="values needed so the chart installs its CRDs (dotted path -> value)",
-    )
+    #: Values the chart needs to install its CRDs, as dotted path -> value.
+    crd_values: dict[str, object] = field(default_factory=dict)
     webhooks: tuple[Webhook, ...] = ()
     metrics: Metrics | None = None
     pss: Pss
-    requires: tuple[str, ...] = Field(
-        default=(), description="catalog names this chart needs installed first"
-    )
-    values: dict[str, object] = Field(
-        default_factory=dict, description="values written into a new HelmRelease (dotted paths)"
-    )
-    review: tuple[str, ...] = Field(
-        default=(), description="notes that become REVIEW comments when the chart is chosen"
-    )
-    sources: tuple[str, ...] = Field(description="public URLs the facts were checked against")
+    #: Catalog names that must be installed before this chart.
+    requires: tuple[str, ...] = ()
+    #: Values written into a newly created HelmRelease, as dotted path -> value.
+    values: dict[str, object] = field(default_factory=dict)
+    #: Notes turned into REVIEW comments when this chart is picked.
+    review: tuple[str, ...] = ()
+    #: Public URLs the facts above were checked against.
+    sources: tuple[str, ...]

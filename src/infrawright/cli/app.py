@@ -124,7 +124,7 @@ def validate_cmd(
     err = _err()
     progress = (lambda msg: err.print(f"[infrawright] {msg}")) if verbose else None
     with live(err, machine_output=fmt is not Format.text, verbose=verbose):
-        model = load_repo(root, cluster=cluster, config=load_config(root, config))
+        model = load_repo(root, cluster=cluster, config_file=config)
         result = validate(
             model, crd_dirs=crd_dir or (), disable=disable.split(","), progress=progress
         )

@@ -128,14 +128,15 @@ def load_repo(
     """
     if not root.is_dir():
         raise RepoLoadError(f"{root}: not a directory")
-    config = config or load_config(root, config_file)
-    chosen = pick_cluster(root, cluster or config.cluster)
-
+    with phase("config and catalog"):
+        config = config or load_config(root, config_file)
+        chosen = pick_cluster(root, cluster or config.cluster)
     with phase("find YAML files"):
         paths, problems = iter_yaml_paths(root)
     with phase("read and parse", total=len(paths)):
         files = read_files(root, paths)
-    return model_from_files(root, files, problems, config=config, cluster=chosen)
+    with phase("repository model"):
+        return model_from_files(root, files, problems, config=config, cluster=chosen)
 
 
 def with_changes(model: RepoModel, root: Path, changes: Mapping[str, bytes | None]) -> RepoModel:

@@ -2,10 +2,18 @@
 
 Parsing is most of the time it takes to read a big repository (7,000 files: about a
 second). After a read, what every file parsed to is stored in the user's cache (one entry
-per repository folder) with a hash of the file's bytes. The next read still reads every
-file, and reuses the stored parse when the hash matches; changed, new and unreadable
+per repository folder) with a hash of the file's bytes and its ``stat`` signature
+(device, inode, size, modification and change times). The next read trusts a file whose
+signature is unchanged without reading it, as git trusts its index; any other file is read
+and hashed, and its stored parse reused when the hash matches. Changed, new and unreadable
 files are parsed as usual. A parse the cache cannot hold (YAML timestamps become dates)
 is parsed again each time.
+
+The change time (``st_ctime``) cannot be set by a program and moves on every write,
+rename or chmod. A signature is only stored for a file whose change time is more than
+:data:`SETTLED_NS` old when it is read, so a write in the same clock tick as the read
+(the "racy" case) can never be mistaken for no change: such a file is simply read again
+next time.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import marshal
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -35,20 +44,31 @@ from infrawright.repo.documents import (
 )
 
 #: Bump when what a parse produces changes (the loader, the Document fields).
-FORMAT = 1
+FORMAT = 2
 
-Entry = tuple[bytes, bool, Any, list[tuple[int, int, Any]]]
+#: A file whose status changed less than this long before it was read is not trusted by
+#: its ``stat`` signature next time (file times come from a coarse clock; network file
+#: systems add skew).
+SETTLED_NS = 2_000_000_000
+
+Signature = tuple[int, int, int, int, int]
+Entry = tuple[bytes, bool, Any, list[tuple[int, int, Any]], Signature | None]
 
 
 def _freeze(digest: bytes, parsed: YamlFile) -> Entry:
     problem = parsed.problem
     frozen_problem = (problem.line, problem.message) if problem else None
     docs = [(d.line, d.index, d.data) for d in parsed.documents]
-    return (digest, parsed.sops, frozen_problem, docs)
+    return (digest, parsed.sops, frozen_problem, docs, None)
+
+
+def signature(st: os.stat_result) -> Signature:
+    """What identifies one version of a file without reading it."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _thaw(rel: str, entry: Entry) -> YamlFile:
-    digest, sops, problem, docs = entry
+    digest, sops, problem, docs, _sig = entry
     return YamlFile(
         rel,
         tuple(Document(rel, line, index, data) for line, index, data in docs),
@@ -110,7 +130,9 @@ def _read_files(root: Path, paths: Sequence[Path]) -> dict[str, YamlFile]:
     files: dict[str, YamlFile] = {}
     entries: dict[str, Entry] = {}
     todo: list[tuple[str, bytes]] = []
+    settled: dict[str, Signature] = {}
     base = str(root).rstrip(os.sep) + os.sep
+    horizon = time.time_ns() - SETTLED_NS
     for path in paths:
         name = str(path)
         rel = (
@@ -118,19 +140,30 @@ def _read_files(root: Path, paths: Sequence[Path]) -> dict[str, YamlFile]:
             if name.startswith(base)
             else path.relative_to(root).as_posix()
         )
+        entry = known.get(rel)
+        try:
+            st = os.stat(name)
+        except OSError:
+            st = None
+        sig = signature(st) if st is not None else None
+        if entry is not None and sig is not None and entry[4] == sig:
+            files[rel] = YamlFile(rel)  # placeholder: keeps the order of ``paths``
+            entries[rel] = entry  # unchanged since it was read: not read again
+            continue
         raw, problem = read_bytes(path, rel)
         if raw is None:
             files[rel] = YamlFile(rel, problem=problem)
             continue
+        if st is not None and sig is not None and st.st_ctime_ns < horizon:
+            settled[rel] = sig
         digest = file_digest(raw)
-        entry = known.get(rel)
-        files[rel] = YamlFile(rel)  # placeholder: keeps the order of ``paths``
+        files[rel] = YamlFile(rel)
         if entry is not None and entry[0] == digest:
-            entries[rel] = entry
+            entries[rel] = (*entry[:4], settled.get(rel))
         else:
             todo.append((rel, raw))
     for rel, entry in parse_many(todo):
-        entries[rel] = entry
+        entries[rel] = (*entry[:4], settled.get(rel))
     for rel, entry in entries.items():
         files[rel] = _thaw(rel, entry)
     if entries != known and cache.enabled():

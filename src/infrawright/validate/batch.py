@@ -174,10 +174,20 @@ def _by_line(model: RepoModel, file: str, memo: dict[str, dict[int, Any]]) -> di
     return memo[file]
 
 
-def cached_objects(model: RepoModel, key: str) -> list[Document] | None:
-    """A build from the cache. An object stored as "same as its source" (most are) gets
-    the data of that repository document, which the key says is unchanged."""
-    stored = cache.load("builds", key)
+#: A built object as the cache holds it: file, line, index, and its data, or None when
+#: the data is that of the repository document at that file and line.
+Row = tuple[str, int, int, Any]
+
+
+def cached_objects(
+    model: RepoModel, key: str, known: dict[str, list[Row]] | None = None
+) -> list[Document] | None:
+    """A build from the cache (``known`` first: the builds of the repository's last full
+    run, see :func:`recent_builds`). An object stored as "same as its source" (most are)
+    gets the data of that repository document, which the key says is unchanged."""
+    stored = known.get(key) if known else None
+    if stored is None:
+        stored = cache.load("builds", key)
     if not isinstance(stored, list):
         return None
     memo: dict[str, dict[int, Any]] = {}
@@ -191,10 +201,45 @@ def cached_objects(model: RepoModel, key: str) -> list[Document] | None:
     return out
 
 
-def store_objects(model: RepoModel, key: str, objects: Sequence[Document]) -> None:
+def store_objects(model: RepoModel, key: str, objects: Sequence[Document]) -> list[Row]:
+    """Cache a build; returns the rows stored."""
     memo: dict[str, dict[int, Any]] = {}
-    rows = []
+    rows: list[Row] = []
     for o in objects:
         same = o.line and _by_line(model, o.file, memo).get(o.line) == o.data
-        rows.append([o.file, o.line, o.index, None if same else o.data])
+        rows.append((o.file, o.line, o.index, None if same else o.data))
     cache.store("builds", key, rows)
+    return rows
+
+
+def _recent_key(model: RepoModel, tool: Kustomize) -> str:
+    return cache.key("recent-builds", 1, model.real_root, tool.describe())
+
+
+def recent_builds(model: RepoModel, tool: Kustomize) -> dict[str, list[Row]]:
+    """Every build of this repository's last full validation, by key, from one cache entry
+    (one read instead of one per Kustomization). Any of them may be out of date: they are
+    only used for the keys asked for, like the per-build entries."""
+    stored = cache.load("builds", _recent_key(model, tool))
+    return stored if isinstance(stored, dict) else {}
+
+
+def remember_builds(
+    model: RepoModel,
+    tool: Kustomize,
+    recent: dict[str, list[Row]],
+    reused: set[str],
+    fresh: dict[str, list[Row]],
+) -> None:
+    """Keep the builds of a full validation together for :func:`recent_builds`: the ones
+    reused from the cache (``recent`` holds most of them) and the ones just built. Only
+    written when that set changed."""
+    if not fresh and reused <= recent.keys() and len(recent) == len(reused):
+        return
+    keep = {key: recent[key] for key in reused if key in recent}
+    for key in reused - keep.keys():
+        stored = cache.load("builds", key)
+        if isinstance(stored, list):
+            keep[key] = stored
+    keep.update(fresh)
+    cache.store("builds", _recent_key(model, tool), keep)

@@ -22,12 +22,15 @@ from infrawright.progress import Phase, phase
 from infrawright.repo.documents import Document, parse_text
 from infrawright.validate.batch import (
     Member,
+    Row,
     batch_folder,
     build_batch,
     cache_folder,
     cached_objects,
     chunks,
     folder_key,
+    recent_builds,
+    remember_builds,
     store_objects,
 )
 from infrawright.validate.flux_build import overlay_for, substitute_objects, variables
@@ -242,13 +245,21 @@ def build_all(
         return []
     workers = max(1, jobs or (os.cpu_count() or 2))
     with phase("build cache lookups", total=len(todo)):
-        done, keys = _cached_builds(model, tool, todo)
+        recent = recent_builds(model, tool) if cache.enabled() else {}
+        done, keys = _cached_builds(model, tool, todo, recent)
+    hits = {keys[i] for i in done}
     with phase("kustomize builds", total=len(todo) - len(done)) as step:
-        return _build_rest(model, tool, todo, done, keys, workers, step)
+        builds, fresh = _build_rest(model, tool, todo, done, keys, workers, step)
+    if keys and len(todo) == len(model.kustomizations):
+        remember_builds(model, tool, recent, hits, fresh)
+    return builds
 
 
 def _cached_builds(
-    model: RepoModel, tool: Kustomize, todo: list[FluxKustomization]
+    model: RepoModel,
+    tool: Kustomize,
+    todo: list[FluxKustomization],
+    recent: dict[str, list[Row]],
 ) -> tuple[dict[int, Build], dict[int, str]]:
     """Builds found in the cache, and the cache key of every build a hash identifies
     (both by ``id()`` of the Kustomization)."""
@@ -260,7 +271,7 @@ def _cached_builds(
             if folder is None:
                 continue
             keys[id(ks)] = folder_key(model, tool, ks, folder)
-            hit = cached_objects(model, keys[id(ks)])
+            hit = cached_objects(model, keys[id(ks)], recent)
             if hit is not None:
                 generated = not has_kustomization_file(model.root / folder)
                 done[id(ks)] = Build(ks, folder, objects=tuple(hit), generated=generated)
@@ -275,7 +286,9 @@ def _build_rest(
     keys: dict[int, str],
     workers: int,
     step: Phase,
-) -> list[Build]:
+) -> tuple[list[Build], dict[str, list[Row]]]:
+    """Build what the cache did not have; returns the builds, and the cache rows stored
+    for the ones a key identifies."""
     hits = set(done)
     members: list[Member] = []
     seen: set[str] = set()
@@ -333,11 +346,12 @@ def _build_rest(
         )
         for ks, build in zip(retry, again, strict=True):
             done[id(ks)] = cast(Build, build)
+    fresh: dict[str, list[Row]] = {}
     for ks in todo:
         build = done[id(ks)]
         if id(ks) in keys and id(ks) not in hits and build.error is None and not build.skipped:
-            store_objects(model, keys[id(ks)], build.objects)
-    return [done[id(ks)] for ks in todo]
+            fresh[keys[id(ks)]] = store_objects(model, keys[id(ks)], build.objects)
+    return [done[id(ks)] for ks in todo], fresh
 
 
 def _counted(call: Callable[[], object], step: Phase, units: int) -> Callable[[], object]:
