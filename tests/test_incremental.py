@@ -18,7 +18,7 @@ from infrawright.apply import apply_changes
 from infrawright.model.repo import RepoModel
 from infrawright.render.changeset import Changeset
 from infrawright.repo import snapshot
-from infrawright.repo.documents import YamlFile, parse_bytes
+from infrawright.repo.documents import YamlFile, parse_bytes, read_bytes
 from infrawright.repo.loader import load_repo, with_changes
 from infrawright.repo.segments import reparse, split_documents
 from infrawright.scratch import scratch_copy
@@ -269,7 +269,7 @@ def test_a_detached_removal_still_removes_the_copy(example_copy: Path) -> None:
 def _record_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Watch which files the loader reads from disk (the real reader still reads them)."""
     seen: list[str] = []
-    real = snapshot.read_bytes
+    real = read_bytes
 
     def reading(path: Path, rel: str) -> tuple[bytes | None, object]:
         seen.append(rel)
