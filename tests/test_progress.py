@@ -24,7 +24,13 @@ def test_loading_and_validating_record_their_phases() -> None:
         validate(model)
     names = [name for name, _seconds, _units in recorded.summary()]
     assert names[:2] == ["find YAML files", "read and parse"]
-    for wanted in ("build cache lookups", "kustomize builds", "CRD index and graph", "rules"):
+    for wanted in (
+        "repository model",
+        "build cache lookups",
+        "kustomize builds",
+        "CRD index and graph",
+        "rules",
+    ):
         assert wanted in names
     units = {name: n for name, _s, n in recorded.summary()}
     assert units["read and parse"] == len(model.files)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -636,6 +635,8 @@ def run(argv: list[str] | None = None, prog: str = "infrawright") -> int:
         return int(ExitCode.USAGE)
     except Exception:  # the one place an unexpected error is turned into exit 3
         _err().print("internal error (please report it with the text below):", markup=False)
+        import traceback
+
         traceback.print_exc()
         return int(ExitCode.INTERNAL)
     return int(result) if isinstance(result, int) else int(ExitCode.OK)

@@ -11,18 +11,14 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from infrawright.progress import Phase, Run, observe
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 #: Environment variables CI services set (GitHub Actions, GitLab, Jenkins, ...).
 CI_VARS = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "JENKINS_URL", "TF_BUILD")
@@ -38,6 +34,15 @@ class Bars:
     """One bar per running phase; a finished phase's bar goes away."""
 
     def __init__(self, err: Console) -> None:
+        # imported here: only a terminal draws bars, and the import costs every command
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),

@@ -12,14 +12,11 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
-from ruamel.yaml import YAML
-from ruamel.yaml.constructor import SafeConstructor
-from ruamel.yaml.error import YAMLError as RuamelError
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_EXPANDED_NODES = 1_000_000
@@ -116,20 +113,25 @@ class YamlFile:
         return tuple(d for d in self.documents if d.is_object)
 
 
-class _Tolerant(SafeConstructor):
-    """ruamel safe constructor that accepts any tag as plain data."""
+@cache
+def _tolerant() -> type[Any]:
+    """ruamel safe constructor that accepts any tag as plain data. ruamel is imported
+    here, on the first file PyYAML refuses, not by every command."""
+    from ruamel.yaml.constructor import SafeConstructor
 
+    class Tolerant(SafeConstructor):
+        pass
 
-def _construct_unknown(constructor: SafeConstructor, node: Any) -> Any:
-    if node.id == "scalar":
-        return constructor.construct_scalar(node)
-    if node.id == "sequence":
-        return constructor.construct_sequence(node, deep=True)
-    return constructor.construct_mapping(node, deep=True)
+    def unknown(constructor: Any, node: Any) -> Any:
+        if node.id == "scalar":
+            return constructor.construct_scalar(node)
+        if node.id == "sequence":
+            return constructor.construct_sequence(node, deep=True)
+        return constructor.construct_mapping(node, deep=True)
 
-
-_Tolerant.add_constructor("tag:yaml.org,2002:value", SafeConstructor.construct_yaml_str)
-_Tolerant.add_constructor(None, _construct_unknown)
+    Tolerant.add_constructor("tag:yaml.org,2002:value", SafeConstructor.construct_yaml_str)
+    Tolerant.add_constructor(None, unknown)
+    return Tolerant
 
 
 class _TooLargeError(Exception):
@@ -196,8 +198,10 @@ def _with_pyyaml(text: str, rel: str) -> list[Document]:
 
 
 def _with_ruamel(text: str, rel: str) -> list[Document]:
+    from ruamel.yaml import YAML
+
     parser = YAML(typ="safe", pure=True)
-    parser.Constructor = _Tolerant
+    parser.Constructor = _tolerant()
     docs: list[Document] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -242,6 +246,8 @@ def parse_text(text: str, rel: str) -> YamlFile:
         try:
             docs = _with_pyyaml(text, rel)
         except (yaml.composer.ComposerError, yaml.constructor.ConstructorError) as first:
+            from ruamel.yaml.error import YAMLError as RuamelError
+
             try:
                 docs = _with_ruamel(text, rel)
             except RuamelError:

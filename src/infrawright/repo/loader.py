@@ -128,9 +128,8 @@ def load_repo(
     """
     if not root.is_dir():
         raise RepoLoadError(f"{root}: not a directory")
-    with phase("config and catalog"):
-        config = config or load_config(root, config_file)
-        chosen = pick_cluster(root, cluster or config.cluster)
+    config = config or load_config(root, config_file)
+    chosen = pick_cluster(root, cluster or config.cluster)
     with phase("find YAML files"):
         paths, problems = iter_yaml_paths(root)
     with phase("read and parse", total=len(paths)):

@@ -21,13 +21,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import marshal
-import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -186,8 +183,13 @@ def parse_many(items: Sequence[tuple[str, bytes]]) -> list[tuple[str, Entry]]:
     they inherit the imports); that is only done on platforms that fork and while this
     process runs no other thread, else everything is parsed here."""
     workers = min(os.cpu_count() or 1, 8)
-    can_fork = "fork" in multiprocessing.get_all_start_methods()
-    if len(items) < PARALLEL_MIN_FILES or workers < 2 or not can_fork:
+    if len(items) < PARALLEL_MIN_FILES or workers < 2:
+        return _parse_chunk(items)
+    import multiprocessing  # a cold read of a big repository only
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return _parse_chunk(items)
     if threading.active_count() > 1:
         return _parse_chunk(items)
