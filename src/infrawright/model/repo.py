@@ -6,7 +6,7 @@ import bisect
 import os
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from infrawright.catalog import Catalog
 from infrawright.model.flux import FluxKustomization, Ref
 from infrawright.repo.config import Config
 from infrawright.repo.documents import Document, ParseProblem, YamlFile
+from infrawright.repo.listing import Listing, Listings
 
 #: The GitRepository a bootstrap creates for the repository it was bootstrapped from.
 BOOTSTRAP_SOURCE = Ref("GitRepository", "flux-system", "flux-system")
@@ -41,6 +42,13 @@ class RepoModel:
     kustomizations: tuple[FluxKustomization, ...]
     components: tuple[str, ...]
     problems: tuple[ParseProblem, ...]
+    #: Folder listings made while the files were found (see :mod:`infrawright.repo.listing`).
+    listed: Mapping[str, Listing] = field(default_factory=dict)
+
+    @cached_property
+    def listings(self) -> Listings:
+        """Listings of any folder: the walk's, others listed on first use."""
+        return Listings(str(self.root), self.listed)
 
     def documents(self) -> list[Document]:
         return [d for f in self.files.values() for d in f.documents]

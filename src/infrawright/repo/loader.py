@@ -16,8 +16,9 @@ from infrawright.progress import phase
 from infrawright.repo.config import Config, load_config
 from infrawright.repo.documents import Document, ParseProblem, YamlFile, parse_bytes
 from infrawright.repo.inclusion import Inclusion, index_inclusion
+from infrawright.repo.listing import Listing, flags_of, without
 from infrawright.repo.segments import reparse
-from infrawright.repo.snapshot import file_digest, read_files
+from infrawright.repo.snapshot import file_digest, paused_gc, read_files
 
 SKIP_DIRS = frozenset({"node_modules", "vendor", "__pycache__"})
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -53,15 +54,18 @@ def find_root(explicit: Path | None, cwd: Path | None = None) -> Path:
     return Path(out.stdout.strip()).resolve()
 
 
-def iter_yaml_paths(root: Path) -> tuple[list[Path], list[ParseProblem]]:
-    """Every YAML file under root (hidden and vendored folders skipped), sorted.
+def iter_yaml_paths(root: Path) -> tuple[list[Path], list[ParseProblem], dict[str, Listing]]:
+    """Every YAML file under root (hidden and vendored folders skipped), sorted, and the
+    listing of every folder walked (by repository-relative path, "." for the root).
 
     Symlinked folders are not entered; a symlink that points outside the repository is
     reported, never read.
     """
     found: list[Path] = []
     problems: list[ParseProblem] = []
+    listings: dict[str, Listing] = {}
     real_root = os.path.realpath(root)
+    base = str(root).rstrip(os.sep) + os.sep
 
     def outside(path: str) -> bool:
         target = os.path.realpath(path)
@@ -76,6 +80,8 @@ def iter_yaml_paths(root: Path) -> tuple[list[Path], list[ParseProblem]]:
         here = stack.pop()
         with os.scandir(here) as it:
             entries = sorted(it, key=lambda e: e.name)
+        rel_here = here[len(base) :].replace(os.sep, "/") if here.startswith(base) else "."
+        listings[rel_here] = tuple((e.name, flags_of(e)) for e in entries)
         folders: list[str] = []
         for entry in entries:
             name = entry.name
@@ -93,7 +99,7 @@ def iter_yaml_paths(root: Path) -> tuple[list[Path], list[ParseProblem]]:
                     continue
                 found.append(Path(entry.path))
         stack.extend(reversed(folders))
-    return found, problems
+    return found, problems, listings
 
 
 def pick_cluster(root: Path, wanted: str | None) -> str | None:
@@ -131,11 +137,13 @@ def load_repo(
     config = config or load_config(root, config_file)
     chosen = pick_cluster(root, cluster or config.cluster)
     with phase("find YAML files"):
-        paths, problems = iter_yaml_paths(root)
+        paths, problems, listings = iter_yaml_paths(root)
     with phase("read and parse", total=len(paths)):
         files = read_files(root, paths)
-    with phase("repository model"):
-        return model_from_files(root, files, problems, config=config, cluster=chosen)
+    with phase("repository model"), paused_gc():
+        return model_from_files(
+            root, files, problems, config=config, cluster=chosen, listings=listings
+        )
 
 
 def with_changes(model: RepoModel, root: Path, changes: Mapping[str, bytes | None]) -> RepoModel:
@@ -148,7 +156,14 @@ def with_changes(model: RepoModel, root: Path, changes: Mapping[str, bytes | Non
             files[rel] = replace(parsed, digest=file_digest(data).hex())
     ordered = dict(sorted(files.items(), key=lambda item: walk_order(item[0])))
     kept = [p for p in model.problems if p.file not in model.files and p.file not in changes]
-    return model_from_files(root, ordered, kept, config=model.config, cluster=model.cluster)
+    return model_from_files(
+        root,
+        ordered,
+        kept,
+        config=model.config,
+        cluster=model.cluster,
+        listings=without(model.listed, changes),
+    )
 
 
 #: Changed files with more documents than this are parsed again only where they changed.
@@ -182,9 +197,11 @@ def model_from_files(
     *,
     config: Config,
     cluster: str | None,
+    listings: Mapping[str, Listing] | None = None,
 ) -> RepoModel:
     """A model of the parsed ``files`` of the repository at ``root`` (``problems``: what
-    could not be read beyond the files' own parse problems)."""
+    could not be read beyond the files' own parse problems; ``listings``: the folders
+    listed while finding them)."""
     chosen = cluster
     cluster_dir = f"clusters/{chosen}" if chosen else None
     cluster_file = f"{cluster_dir}/{config.cluster_file}" if cluster_dir else None
@@ -246,6 +263,7 @@ def model_from_files(
         kustomizations=kustomizations,
         components=components,
         problems=tuple(problems),
+        listed=listings or {},
     )
 
 

@@ -11,16 +11,15 @@ one by one, which names the failing one.
 
 from __future__ import annotations
 
-import os
 import posixpath
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from infrawright import cache
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.repo.documents import Document, parse_text
+from infrawright.repo.listing import DIR, FILE, LINK, join
 from infrawright.repo.snapshot import file_digest
 from infrawright.validate.kustomize import Kustomize, build_wrapped
 
@@ -143,27 +142,32 @@ def chunks(items: list[Member], workers: int) -> list[list[Member]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def folder_key(model: RepoModel, tool: Kustomize, ks: FluxKustomization, folder: str) -> str:
+def folder_key(model: RepoModel, tool: Kustomize, ks: FluxKustomization, folder: str) -> str | None:
     """Cache key of a self-contained folder's build: every file it can read (all of them
     live in the folder), the Kustomization's spec and the kustomize version. YAML files
-    are known by the hash they were read with; other files are read now."""
+    are known by the hash they were read with; other files are read now. A folder holding
+    a symlink has no key (what it points to can change on its own): it is always built."""
     files: list[tuple[str, str]] = []
-    root = str(model.root).rstrip(os.sep) + os.sep
-    stack = [root + folder]
+    stack = [folder]
     while stack:
-        with os.scandir(stack.pop()) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                elif entry.is_file(follow_symlinks=False):
-                    rel = entry.path[len(root) :].replace(os.sep, "/")
-                    known = model.files.get(rel)
-                    digest = known.digest if known is not None else ""
-                    if not digest:
-                        digest = file_digest(Path(entry.path).read_bytes()).hex()
-                    files.append((rel, digest))
+        here = stack.pop()
+        for name, flags in model.listings.get(here):
+            rel = join(here, name)
+            if flags & LINK:
+                return None
+            if flags & DIR:
+                stack.append(rel)
+            elif flags & FILE:
+                known = model.files.get(rel)
+                digest = known.digest if known is not None else ""
+                if not digest:
+                    try:
+                        digest = file_digest((model.root / rel).read_bytes()).hex()
+                    except OSError:
+                        return None
+                files.append((rel, digest))
     files.sort()
-    return cache.key("build", 3, tool.describe(), ks.doc.spec, folder, files)
+    return cache.key("build", 4, tool.describe(), ks.doc.spec, folder, files)
 
 
 def _by_line(model: RepoModel, file: str, memo: dict[str, dict[int, Any]]) -> dict[int, Any]:

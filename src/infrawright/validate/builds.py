@@ -20,6 +20,7 @@ from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.progress import Phase, phase
 from infrawright.repo.documents import Document, parse_text
+from infrawright.repo.listing import FILE
 from infrawright.validate.batch import (
     Member,
     Row,
@@ -270,10 +271,14 @@ def _cached_builds(
             folder = cache_folder(model, ks)
             if folder is None:
                 continue
-            keys[id(ks)] = folder_key(model, tool, ks, folder)
-            hit = cached_objects(model, keys[id(ks)], recent)
+            key = folder_key(model, tool, ks, folder)
+            if key is None:
+                continue
+            keys[id(ks)] = key
+            hit = cached_objects(model, key, recent)
             if hit is not None:
-                generated = not has_kustomization_file(model.root / folder)
+                names = model.listings.names(folder)
+                generated = not any(names.get(n, 0) & FILE for n in KUSTOMIZATION_FILES)
                 done[id(ks)] = Build(ks, folder, objects=tuple(hit), generated=generated)
     return done, keys
 

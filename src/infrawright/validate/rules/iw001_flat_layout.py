@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
+from infrawright.repo.listing import DIR, LINK, join
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
 
@@ -32,17 +32,22 @@ BANNED = ("base", "overlays")
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    top = ctx.model.root / ctx.model.config.components_dir
-    if not top.is_dir():
+    model = ctx.model
+    top = model.config.components_dir.strip("/") or "."
+    if not os.path.isdir(model.root / top):
         return
     banned: list[str] = []
-    for dirpath, dirnames, _files in os.walk(top):  # symlinked folders are not entered
-        banned += [os.path.join(dirpath, d) for d in dirnames if d in BANNED]
-    for folder in sorted(banned):
-        if os.path.islink(folder):
-            continue
-        rel = ctx.model.rel(Path(folder))
-        name = os.path.basename(folder)
+    todo = [top]
+    while todo:  # symlinked folders are not entered, nor reported
+        here = todo.pop()
+        for name, flags in model.listings.get(here):
+            if flags & DIR and not flags & LINK:
+                rel = join(here, name)
+                todo.append(rel)
+                if name in BANNED:
+                    banned.append(rel)
+    for rel in sorted(banned):
+        name = rel.rsplit("/", 1)[-1]
         yield RULE.at(
             None,
             f"{rel}/ uses a kustomize {name} folder; components are flat",

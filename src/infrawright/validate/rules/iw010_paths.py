@@ -31,7 +31,8 @@ from typing import Any
 
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.repo.documents import read_yaml_file
-from infrawright.validate.builds import KUSTOMIZATION_FILES, has_kustomization_file
+from infrawright.repo.listing import DIR, FILE, LINK, scan
+from infrawright.validate.builds import KUSTOMIZATION_FILES
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
 
@@ -78,34 +79,44 @@ def _kustomization_data(model: RepoModel, kfile: str) -> Any:
 
 
 class _Listings:
-    """Folder listings read once per check (a ``DirEntry`` knows whether it is a file, a
-    folder or a symlink without another system call)."""
+    """Folder listings by real path: the repository's own (see ``RepoModel.listings``),
+    and folders outside it listed once per check."""
 
-    def __init__(self) -> None:
-        self._known: dict[str, dict[str, os.DirEntry[str]]] = {}
+    def __init__(self, model: RepoModel) -> None:
+        self._model = model
+        self._root = model.real_root
+        self._prefix = model.real_root.rstrip(os.sep) + os.sep
+        self._known: dict[str, dict[str, int]] = {}
 
-    def entries(self, folder: str) -> dict[str, os.DirEntry[str]]:
-        if folder not in self._known:
-            try:
-                with os.scandir(folder) as it:
-                    self._known[folder] = {e.name: e for e in it}
-            except OSError:
-                self._known[folder] = {}
-        return self._known[folder]
+    def entries(self, folder: str) -> dict[str, int]:
+        known = self._known.get(folder)
+        if known is None:
+            if folder == self._root:
+                known = self._model.listings.names(".")
+            elif folder.startswith(self._prefix):
+                known = self._model.listings.names(folder[len(self._prefix) :])
+            else:
+                known = dict(scan(folder))
+            self._known[folder] = known
+        return known
 
     def real(self, folder: str, ref: str) -> str:
         """``realpath(folder/ref)`` for a real ``folder``; a plain name is only looked up
         in the folder's listing (the common case, and far cheaper)."""
         path = os.path.join(folder, ref)
-        entry = self.entries(folder).get(ref) if "/" not in ref else None
-        if entry is None or ref in (".", "..") or entry.is_symlink():
+        flags = self.entries(folder).get(ref) if "/" not in ref else None
+        if flags is None or ref in (".", "..") or flags & LINK:
             return os.path.realpath(path)
         return path
 
     def is_dir(self, path: str) -> bool:
         parent, name = os.path.split(path)
-        entry = self.entries(parent).get(name)
-        return entry.is_dir() if entry is not None else os.path.isdir(path)
+        flags = self.entries(parent).get(name)
+        return bool(flags & DIR) if flags is not None else os.path.isdir(path)
+
+    def has_kustomization_file(self, folder: str) -> bool:
+        names = self.entries(folder)
+        return any(names.get(n, 0) & FILE for n in KUSTOMIZATION_FILES)
 
     def yaml_files(self, folder: str) -> list[str]:
         """Every YAML file under ``folder`` (symlinks neither followed nor listed), sorted."""
@@ -113,20 +124,20 @@ class _Listings:
         todo = [folder]
         while todo:
             current = todo.pop()
-            for entry in self.entries(current).values():
-                if entry.is_symlink():
+            for name, flags in self.entries(current).items():
+                if flags & LINK:
                     continue
-                if entry.is_dir():
-                    todo.append(entry.path)
-                elif entry.name.endswith((".yaml", ".yml")):
-                    out.append(entry.path)
+                if flags & DIR:
+                    todo.append(os.path.join(current, name))
+                elif name.endswith((".yaml", ".yml")):
+                    out.append(os.path.join(current, name))
         return sorted(out)
 
 
 def reachable(model: RepoModel, folder: str, listings: _Listings | None = None) -> set[str]:
     """Real paths of the files reachable from the kustomization in ``folder`` (a real
     path), following sub-folders."""
-    listings = listings or _Listings()
+    listings = listings or _Listings(model)
     seen: set[str] = set()
     todo = [folder]
     visited: set[str] = set()
@@ -137,8 +148,7 @@ def reachable(model: RepoModel, folder: str, listings: _Listings | None = None) 
         visited.add(current)
         entries = listings.entries(current)
         for name in KUSTOMIZATION_FILES:
-            entry = entries.get(name)
-            if entry is not None and entry.is_file():
+            if entries.get(name, 0) & FILE:
                 seen.add(listings.real(current, name))
                 kfile = os.path.join(current, name)
                 for ref in _referenced(_kustomization_data(model, kfile)):
@@ -155,9 +165,10 @@ def reachable(model: RepoModel, folder: str, listings: _Listings | None = None) 
 
 def check(ctx: Context) -> Iterator[Finding]:
     model = ctx.model
-    components_root = (model.root / model.config.components_dir).resolve()
+    components_root = os.path.realpath(model.root / model.config.components_dir)
+    inside_components = components_root.rstrip(os.sep) + os.sep
     checked: set[Path] = set()
-    listings = _Listings()
+    listings = _Listings(model)
     for ks in model.kustomizations:
         if not model.is_local(ks):
             continue
@@ -171,7 +182,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             )
             continue
         flat = model.config.flat_layout
-        if flat and not has_kustomization_file(target) and not model.is_bootstrap(ks):
+        if flat and not listings.has_kustomization_file(str(target)) and not model.is_bootstrap(ks):
             yield RULE.at(
                 ks.doc,
                 f"{model.rel(target)} has no kustomization.yaml (path of {ks.name})",
@@ -179,7 +190,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 line=ctx.line_of(ks.doc, ["spec", "path"]),
             )
             continue
-        if not model.config.flat_layout or components_root not in target.parents:
+        if not model.config.flat_layout or not str(target).startswith(inside_components):
             continue
         if target in checked:
             continue
