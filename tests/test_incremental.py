@@ -19,11 +19,12 @@ from infrawright.model.repo import RepoModel
 from infrawright.render.changeset import Changeset
 from infrawright.repo import snapshot
 from infrawright.repo.documents import YamlFile, parse_bytes, read_bytes
+from infrawright.repo.listing import DIR, FILE, LINK, scan
 from infrawright.repo.loader import load_repo, with_changes
 from infrawright.repo.segments import reparse, split_documents
 from infrawright.scratch import scratch_copy
 from infrawright.validate import split
-from infrawright.validate.batch import recent_builds
+from infrawright.validate.batch import folder_key, recent_builds
 from infrawright.validate.builds import Build, build_all
 from infrawright.validate.kustomize import Kustomize
 
@@ -341,3 +342,43 @@ def test_builds_from_the_recent_builds_entry_equal_builds_without_a_cache(
 def as_data(build: Build) -> list[tuple[str, int, Any]]:
     """Objects with their data as values (a cached object takes its source's key order)."""
     return sorted(((o.file, o.line, o.data) for o in build.objects), key=lambda t: t[:2])
+
+
+def test_the_walks_folder_listings_equal_listing_each_folder_now(example_copy: Path) -> None:
+    (example_copy / "namespaces/kong/.hidden").mkdir()
+    (example_copy / "namespaces/kong/link.yaml").symlink_to("namespace.yaml")
+    (example_copy / "namespaces/kong/notes.txt").write_text("not yaml\n")
+    model = load_repo(example_copy)
+    assert "namespaces/kong" in model.listed
+    for folder, listing in model.listed.items():
+        assert listing == scan(str(example_copy / folder)), folder
+    kong = dict(model.listed["namespaces/kong"])
+    assert kong["link.yaml"] == FILE | LINK
+    assert kong[".hidden"] == DIR
+    assert kong["notes.txt"] == FILE
+    assert "namespaces/kong/.hidden" not in model.listed, "hidden folders are not walked"
+    assert model.listings.get("namespaces/kong/.hidden") == ()  # listed on demand
+
+
+def test_a_changed_model_lists_the_folders_the_change_created(example_copy: Path) -> None:
+    model = load_repo(example_copy)
+    new = "namespaces/redis/kustomization.yaml"
+    scratch = copy_repo(example_copy, example_copy.parent / "scratch")
+    (scratch / "namespaces/redis").mkdir()
+    body = b"resources: []\n"
+    (scratch / new).write_bytes(body)
+    changed = with_changes(model, scratch, {new: body})
+    assert "redis" in dict(changed.listings.get("namespaces"))
+    assert dict(changed.listings.get("namespaces/redis")) == {"kustomization.yaml": FILE}
+    assert changed.listed["namespaces/kong"] == model.listed["namespaces/kong"]  # kept
+
+
+def test_a_folder_holding_a_symlink_gets_no_build_cache_key(
+    example_copy: Path, kustomize: Kustomize
+) -> None:
+    (example_copy / "namespaces/kong/extra.yaml").symlink_to("namespace.yaml")
+    model = load_repo(example_copy)
+    kong = next(ks for ks in model.kustomizations if ks.name == "kong")
+    assert folder_key(model, kustomize, kong, "namespaces/kong") is None
+    cilium = next(ks for ks in model.kustomizations if ks.name == "cilium")
+    assert folder_key(model, kustomize, cilium, "namespaces/cilium") is not None
