@@ -314,7 +314,8 @@ def test_a_file_changed_just_before_it_was_read_is_read_again(
     example_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
-    load_repo(example_copy)  # every file was written within SETTLED_NS: none is trusted
+    monkeypatch.setattr(snapshot, "SETTLED_NS", 3_600_000_000_000)  # a clock tick of an hour
+    load_repo(example_copy)  # every file changed within the tick: none is trusted
     reads = _record_reads(monkeypatch)
     load_repo(example_copy)
     assert len(reads) == len(list(example_copy.rglob("*.yaml")))
@@ -382,3 +383,18 @@ def test_a_folder_holding_a_symlink_gets_no_build_cache_key(
     assert folder_key(model, kustomize, kong, "namespaces/kong") is None
     cilium = next(ks for ks in model.kustomizations if ks.name == "cilium")
     assert folder_key(model, kustomize, cilium, "namespaces/cilium") is not None
+
+
+@pytest.mark.parametrize(
+    ("changed_s", "now_s", "trusted"),
+    [
+        (100.5, 100.55, False),  # within a tick of a fine clock
+        (100.5, 100.7, True),
+        (100.0, 101.5, False),  # whole seconds: the file system may keep no fraction
+        (100.0, 103.5, True),
+    ],
+)
+def test_only_files_changed_more_than_a_clock_tick_ago_are_trusted(
+    changed_s: float, now_s: float, trusted: bool
+) -> None:
+    assert snapshot.settled_at(round(changed_s * 1e9), round(now_s * 1e9)) is trusted

@@ -10,10 +10,12 @@ files are parsed as usual. A parse the cache cannot hold (YAML timestamps become
 is parsed again each time.
 
 The change time (``st_ctime``) cannot be set by a program and moves on every write,
-rename or chmod. A signature is only stored for a file whose change time is more than
-:data:`SETTLED_NS` old when it is read, so a write in the same clock tick as the read
-(the "racy" case) can never be mistaken for no change: such a file is simply read again
-next time.
+rename or chmod. A signature is only stored for a file whose change time is older than
+the read by more than the file system's clock tick (:data:`SETTLED_NS`, or
+:data:`COARSE_SETTLED_NS` where times are whole seconds), so a write in the same tick as
+the read (the "racy" case) can never be mistaken for no change: such a file is simply
+read again next time. (A network file system whose clock runs behind this machine's
+by more than that could still hide such a write; ``--no-cache`` reads everything.)
 """
 
 from __future__ import annotations
@@ -44,9 +46,11 @@ from infrawright.repo.documents import (
 FORMAT = 2
 
 #: A file whose status changed less than this long before it was read is not trusted by
-#: its ``stat`` signature next time (file times come from a coarse clock; network file
-#: systems add skew).
-SETTLED_NS = 2_000_000_000
+#: its ``stat`` signature next time: file times come from a clock that ticks every few
+#: milliseconds.
+SETTLED_NS = 100_000_000
+#: The same for file systems that keep whole seconds (a change time with no fraction).
+COARSE_SETTLED_NS = 3_000_000_000
 
 Signature = tuple[int, int, int, int, int]
 Entry = tuple[bytes, bool, Any, list[tuple[int, int, Any]], Signature | None]
@@ -62,6 +66,13 @@ def _freeze(digest: bytes, parsed: YamlFile) -> Entry:
 def signature(st: os.stat_result) -> Signature:
     """What identifies one version of a file without reading it."""
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def settled_at(changed_ns: int, now_ns: int) -> bool:
+    """Can a file last changed at ``changed_ns`` and read at ``now_ns`` be trusted by its
+    signature later? Only when any later change must get a later change time."""
+    coarse = changed_ns % 1_000_000_000 == 0
+    return changed_ns < now_ns - (COARSE_SETTLED_NS if coarse else SETTLED_NS)
 
 
 def _thaw(rel: str, entry: Entry) -> YamlFile:
@@ -129,7 +140,7 @@ def _read_files(root: Path, paths: Sequence[Path]) -> dict[str, YamlFile]:
     todo: list[tuple[str, bytes]] = []
     settled: dict[str, Signature] = {}
     base = str(root).rstrip(os.sep) + os.sep
-    horizon = time.time_ns() - SETTLED_NS
+    now = time.time_ns()
     for path in paths:
         name = str(path)
         rel = (
@@ -151,7 +162,7 @@ def _read_files(root: Path, paths: Sequence[Path]) -> dict[str, YamlFile]:
         if raw is None:
             files[rel] = YamlFile(rel, problem=problem)
             continue
-        if st is not None and sig is not None and st.st_ctime_ns < horizon:
+        if st is not None and sig is not None and settled_at(st.st_ctime_ns, now):
             settled[rel] = sig
         digest = file_digest(raw)
         files[rel] = YamlFile(rel)
