@@ -32,23 +32,28 @@ class Document:
     line: int
     index: int
     data: Any
+    #: ``kind`` and ``apiVersion`` as strings ("" when absent), read once: the rules and
+    #: the index ask for them many times per document.
+    kind: str = field(init=False, compare=False, repr=False)
+    api_version: str = field(init=False, compare=False, repr=False)
+    #: A Kubernetes-style object: a mapping whose apiVersion and kind are strings.
+    is_object: bool = field(init=False, compare=False, repr=False)
 
-    @property
-    def is_object(self) -> bool:
-        """True for a Kubernetes-style object (a mapping with apiVersion and kind)."""
-        return (
-            isinstance(self.data, dict)
-            and isinstance(self.data.get("kind"), str)
-            and isinstance(self.data.get("apiVersion"), str)
-        )
-
-    @property
-    def kind(self) -> str:
-        return str(self.data.get("kind", "")) if isinstance(self.data, dict) else ""
-
-    @property
-    def api_version(self) -> str:
-        return str(self.data.get("apiVersion", "")) if isinstance(self.data, dict) else ""
+    def __post_init__(self) -> None:
+        data = self.data
+        if isinstance(data, dict):
+            kind = data.get("kind", "")
+            api = data.get("apiVersion", "")
+            is_object = isinstance(kind, str) and isinstance(api, str) and "kind" in data
+            is_object = is_object and "apiVersion" in data
+            set_ = object.__setattr__
+            set_(self, "kind", kind if isinstance(kind, str) else str(kind))
+            set_(self, "api_version", api if isinstance(api, str) else str(api))
+            set_(self, "is_object", is_object)
+        else:
+            object.__setattr__(self, "kind", "")
+            object.__setattr__(self, "api_version", "")
+            object.__setattr__(self, "is_object", False)
 
     @property
     def group(self) -> str:
