@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -35,7 +35,7 @@ class Catalog:
 
     def for_chart(self, chart: str, repository: str | None = None) -> CatalogEntry | None:
         """The entry for a chart name, using the repository URL to break ties."""
-        hits = [e for e in self.entries.values() if e.chart and e.chart.name == chart]
+        hits = self._by_chart.get(chart, [])
         if repository:
             wanted = repository.rstrip("/")
             exact = [e for e in hits if e.chart and e.chart.repository.rstrip("/") == wanted]
@@ -43,6 +43,14 @@ class Catalog:
             # is named like the entry); a generic name such as "operator" is ambiguous.
             hits = exact or [e for e in hits if e.name == chart]
         return hits[0] if hits else None
+
+    @cached_property
+    def _by_chart(self) -> dict[str, list[CatalogEntry]]:
+        out: dict[str, list[CatalogEntry]] = {}
+        for entry in self.entries.values():
+            if entry.chart:
+                out.setdefault(entry.chart.name, []).append(entry)
+        return out
 
     def providers_of(self, group: str) -> list[CatalogEntry]:
         return [e for e in self.entries.values() if any(g.group == group for g in e.provides)]

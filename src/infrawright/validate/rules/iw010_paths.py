@@ -71,8 +71,9 @@ def _referenced(data: Any) -> list[str]:
 def _kustomization_data(model: RepoModel, kfile: str) -> Any:
     """The first document of a kustomization file: from the model when it was read
     there, else from disk (a file outside the repository's YAML set)."""
-    rel = os.path.relpath(kfile, model.real_root)
-    parsed = model.files.get(rel) if not rel.startswith("..") else None
+    prefix = model.real_root.rstrip(os.sep) + os.sep
+    rel = kfile[len(prefix) :] if kfile.startswith(prefix) else None
+    parsed = model.files.get(rel) if rel is not None else None
     if parsed is None:
         parsed = read_yaml_file(Path(kfile), os.path.basename(kfile))
     return parsed.documents[0].data if parsed.documents else None
@@ -103,15 +104,14 @@ class _Listings:
     def real(self, folder: str, ref: str) -> str:
         """``realpath(folder/ref)`` for a real ``folder``; a plain name is only looked up
         in the folder's listing (the common case, and far cheaper)."""
-        path = os.path.join(folder, ref)
         flags = self.entries(folder).get(ref) if "/" not in ref else None
         if flags is None or ref in (".", "..") or flags & LINK:
-            return os.path.realpath(path)
-        return path
+            return os.path.realpath(os.path.join(folder, ref))
+        return f"{folder}/{ref}"  # a plain name in a real folder: real already
 
     def is_dir(self, path: str) -> bool:
-        parent, name = os.path.split(path)
-        flags = self.entries(parent).get(name)
+        parent, _sep, name = path.rpartition("/")
+        flags = self.entries(parent or "/").get(name)
         return bool(flags & DIR) if flags is not None else os.path.isdir(path)
 
     def has_kustomization_file(self, folder: str) -> bool:
@@ -128,9 +128,9 @@ class _Listings:
                 if flags & LINK:
                     continue
                 if flags & DIR:
-                    todo.append(os.path.join(current, name))
+                    todo.append(f"{current}/{name}")
                 elif name.endswith((".yaml", ".yml")):
-                    out.append(os.path.join(current, name))
+                    out.append(f"{current}/{name}")
         return sorted(out)
 
 
@@ -150,7 +150,7 @@ def reachable(model: RepoModel, folder: str, listings: _Listings | None = None) 
         for name in KUSTOMIZATION_FILES:
             if entries.get(name, 0) & FILE:
                 seen.add(listings.real(current, name))
-                kfile = os.path.join(current, name)
+                kfile = f"{current}/{name}"
                 for ref in _referenced(_kustomization_data(model, kfile)):
                     if "://" in ref or ref.startswith("github.com/"):
                         continue

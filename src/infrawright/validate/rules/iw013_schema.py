@@ -37,6 +37,8 @@ def check(ctx: Context) -> Iterator[Finding]:
     # Flux Kustomizations in files no build covers (e.g. the bootstrap is not local).
     objects += [ks.doc for ks in ctx.model.kustomizations if ks.doc.file not in built_files]
     for obj in objects:
+        if not ctx.schemas.has(obj):
+            continue  # no schema: nothing to check (and most kinds have none)
         key = (obj.file, obj.line, obj.resource)
         if key in seen:
             continue
