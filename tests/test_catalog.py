@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,19 @@ def test_config_entries_override_builtin() -> None:
     merged: Catalog = base.merged([changed])
     assert merged.get("cilium") == changed
     assert base.get("cilium") == cilium
+
+
+def test_the_catalog_read_from_the_cache_equals_the_parsed_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    builtin_catalog.cache_clear()
+    try:
+        parsed = builtin_catalog()
+        assert list((tmp_path / "cache" / "catalog").iterdir()), "the parsed data was kept"
+        builtin_catalog.cache_clear()
+        cached = builtin_catalog()
+        assert cached is not parsed
+        assert cached.entries == parsed.entries
+    finally:
+        builtin_catalog.cache_clear()

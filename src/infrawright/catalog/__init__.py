@@ -10,10 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from infrawright import cache as diskcache
 from infrawright.catalog.convert import EntryError, convert
 from infrawright.catalog.schema import CatalogEntry
 from infrawright.errors import InfrawrightError
@@ -76,13 +79,31 @@ def parse_entry(data: Any, origin: str) -> CatalogEntry:
 
 @cache
 def builtin_catalog() -> Catalog:
-    """The catalog shipped with infrawright."""
+    """The catalog shipped with infrawright. Its files' parsed data is kept in the user's
+    cache while they are unchanged (parsing them is most of the time)."""
     folder = resources.files("infrawright.catalog") / "charts"
+    items = sorted(
+        (item for item in folder.iterdir() if item.name.endswith(".yaml")), key=lambda p: p.name
+    )
+    signature = [(item.name, *_stat(item)) for item in items]
+    key = diskcache.key("catalog", 1, str(folder), signature)
+    stored = diskcache.load("catalog", key)
+    if isinstance(stored, list) and len(stored) == len(items):
+        datas: list[Any] = stored
+    else:
+        datas = [yaml.load(i.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) for i in items]
+        diskcache.store("catalog", key, datas)
     entries: dict[str, CatalogEntry] = {}
-    for item in sorted(folder.iterdir(), key=lambda p: p.name):
-        if not item.name.endswith(".yaml"):
-            continue
-        data = yaml.load(item.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    for item, data in zip(items, datas, strict=True):
         entry = parse_entry(data, f"catalog/charts/{item.name}")
         entries[entry.name] = entry
     return Catalog(entries)
+
+
+def _stat(item: Traversable) -> tuple[int, int]:
+    """Size and modification time of a catalog file ((-1, -1) inside a zip file)."""
+    try:
+        st = Path(str(item)).stat()
+    except OSError:
+        return (-1, -1)
+    return (st.st_size, st.st_mtime_ns)
