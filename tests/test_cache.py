@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,17 @@ def test_unused_entries_are_pruned_once_a_day(
     os.utime(tmp_path / "kind" / f"new{cache.SUFFIX}", (month_ago, month_ago))
     assert cache.prune() == 0, "pruned at most once a day"
     assert cache.size() == (2, sum(p.stat().st_size for p in (tmp_path / "kind").iterdir()))
+
+
+def test_quick_keys_depend_on_values_not_on_which_objects_hold_them() -> None:
+    shared = "namespaces/redis/helm-release.yaml"
+    one = cache.quick_key("build", {"path": shared}, [(shared, "ab")])
+    two = cache.quick_key(
+        "build",
+        {"path": "namespaces/redis/" + "helm-release.yaml"},
+        [("namespaces/redis/helm" + "-release.yaml", "a" + "b")],
+    )
+    assert one == two
+    assert cache.quick_key("build", {"path": shared}, [(shared, "ac")]) != one
+    when = datetime.date(2026, 1, 1)  # marshal cannot hold it: the slower key is used
+    assert cache.quick_key("x", when) == cache.key("x", when)

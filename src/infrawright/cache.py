@@ -20,7 +20,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 
 def enabled() -> bool:
@@ -37,6 +37,18 @@ def directory() -> Path:
 
 def key(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def quick_key(*parts: object) -> str:
+    """Like :func:`key`, several times faster, for keys made by the thousand. Mappings
+    count in their order (the same file always parses to the same order). marshal
+    format 2 has no back-references, so equal values always give equal bytes; values it
+    cannot hold fall back to :func:`key`."""
+    try:
+        blob = marshal.dumps(cast(Any, parts), 2)
+    except ValueError:
+        return key(*parts)
+    return hashlib.blake2b(blob, digest_size=32).hexdigest()
 
 
 SUFFIX = ".marshal"

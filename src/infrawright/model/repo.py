@@ -14,7 +14,7 @@ from infrawright.catalog import Catalog
 from infrawright.model.flux import FluxKustomization, Ref
 from infrawright.repo.config import Config
 from infrawright.repo.documents import Document, ParseProblem, YamlFile
-from infrawright.repo.listing import Listing, Listings
+from infrawright.repo.listing import DIR, LINK, Listing, Listings
 
 #: The GitRepository a bootstrap creates for the repository it was bootstrapped from.
 BOOTSTRAP_SOURCE = Ref("GitRepository", "flux-system", "flux-system")
@@ -142,6 +142,10 @@ class RepoModel:
             return "spec.path is empty"
         if raw.startswith("/"):
             raw = "." + raw  # Flux reads paths relative to the source root
+        plain = self._plain_folder(raw)
+        if plain is not None:
+            self._rels[plain[1]] = plain[0]
+            return Path(plain[1])
         target = self.realpath(os.path.join(self.root, raw))
         root = self.real_root
         if target != root and not target.startswith(root.rstrip("/") + "/"):
@@ -150,6 +154,20 @@ class RepoModel:
             return f"spec.path {path!r} does not exist"
         self._rels[target] = os.path.relpath(target, root).replace(os.sep, "/")
         return Path(target)
+
+    def _plain_folder(self, raw: str) -> tuple[str, str] | None:
+        """(relative, real path) of a folder path whose every step is a real folder in the
+        walk's listings (no symlink, no ".."): known without asking the file system."""
+        parts = [p for p in raw.split("/") if p not in ("", ".")]
+        if not parts or ".." in parts:
+            return None
+        here = "."
+        for part in parts:
+            flags = self.listings.names(here).get(part)
+            if flags is None or flags & LINK or not flags & DIR:
+                return None
+            here = part if here == "." else f"{here}/{part}"
+        return here, f"{self.real_root.rstrip('/')}/{here}"
 
     @cached_property
     def _real_dirs(self) -> dict[str, str]:

@@ -49,6 +49,7 @@ class Listings:
     def __init__(self, root: str, walked: Mapping[str, Listing]) -> None:
         self.root = root.rstrip(os.sep) or os.sep
         self._known = dict(walked)
+        self._names: dict[str, dict[str, int]] = {}
 
     def get(self, folder: str) -> Listing:
         folder = folder or "."
@@ -59,7 +60,13 @@ class Listings:
         return known
 
     def names(self, folder: str) -> dict[str, int]:
-        return dict(self.get(folder))
+        """The listing as a mapping of name to flags (made once per folder, and shared:
+        do not change it)."""
+        folder = folder or "."
+        known = self._names.get(folder)
+        if known is None:
+            known = self._names[folder] = dict(self.get(folder))
+        return known
 
 
 def without(walked: Mapping[str, Listing], changed: Collection[str]) -> dict[str, Listing]:

@@ -88,6 +88,8 @@ def _self_contained(here: str, data: dict[str, object], folder: str) -> bool:
         for entry in data.get(key) or []:  # type: ignore[attr-defined]
             if not isinstance(entry, str) or "://" in entry or entry.startswith("github.com/"):
                 return False
+            if "/" not in entry and entry not in ("", ".", ".."):
+                continue  # a file or folder right here: inside
             target = posixpath.normpath(posixpath.join(here, entry))
             if target != folder and not target.startswith(folder + "/"):
                 return False
@@ -167,7 +169,7 @@ def folder_key(model: RepoModel, tool: Kustomize, ks: FluxKustomization, folder:
                         return None
                 files.append((rel, digest))
     files.sort()
-    return cache.key("build", 4, tool.describe(), ks.doc.spec, folder, files)
+    return cache.quick_key("build", 5, tool.describe(), ks.doc.spec, folder, files)
 
 
 def _by_line(model: RepoModel, file: str, memo: dict[str, dict[int, Any]]) -> dict[int, Any]:
