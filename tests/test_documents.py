@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from infrawright.repo.documents import decode, parse_text, read_yaml_file
+from infrawright.repo.documents import (
+    Document,
+    decode,
+    document,
+    parse_text,
+    read_yaml_file,
+)
 
 
 def test_documents_keep_their_start_line() -> None:
@@ -94,3 +100,26 @@ def test_recursive_alias_is_refused_not_expanded_forever() -> None:
     parsed = parse_text("a: &x [*x, *x]\nb: 1\n", "loop.yaml")
     assert parsed.problem is not None
     assert parsed.problem.line == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},
+        {"apiVersion": "v1"},
+        {"kind": 5, "apiVersion": "v1"},
+        {"kind": None, "apiVersion": "v1"},
+        ["a", "list"],
+        "scalar",
+        None,
+    ],
+)
+def test_the_fast_constructor_builds_the_same_document(data: object) -> None:
+    slow = Document("f.yaml", 3, 1, data)
+    fast = document("f.yaml", 3, 1, data)
+    assert fast == slow
+    assert (fast.kind, fast.api_version, fast.is_object) == (
+        slow.kind,
+        slow.api_version,
+        slow.is_object,
+    )

@@ -23,10 +23,11 @@ Listing = tuple[tuple[str, int], ...]
 def flags_of(entry: os.DirEntry[str]) -> int:
     """FILE or DIR (following a symlink; neither for a broken one), plus LINK."""
     try:
-        kind = DIR if entry.is_dir() else FILE if entry.is_file() else 0
+        if entry.is_symlink():
+            return LINK | (DIR if entry.is_dir() else FILE if entry.is_file() else 0)
+        return DIR if entry.is_dir() else FILE if entry.is_file() else 0
     except OSError:
-        kind = 0
-    return kind | (LINK if entry.is_symlink() else 0)
+        return LINK if entry.is_symlink() else 0
 
 
 def scan(path: str) -> Listing:

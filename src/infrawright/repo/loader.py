@@ -16,7 +16,7 @@ from infrawright.progress import phase
 from infrawright.repo.config import Config, load_config
 from infrawright.repo.documents import Document, ParseProblem, YamlFile, parse_bytes
 from infrawright.repo.inclusion import Inclusion, index_inclusion
-from infrawright.repo.listing import Listing, flags_of, without
+from infrawright.repo.listing import DIR, LINK, Listing, flags_of, without
 from infrawright.repo.segments import reparse
 from infrawright.repo.snapshot import file_digest, paused_gc, read_files
 
@@ -54,14 +54,15 @@ def find_root(explicit: Path | None, cwd: Path | None = None) -> Path:
     return Path(out.stdout.strip()).resolve()
 
 
-def iter_yaml_paths(root: Path) -> tuple[list[Path], list[ParseProblem], dict[str, Listing]]:
-    """Every YAML file under root (hidden and vendored folders skipped), sorted, and the
-    listing of every folder walked (by repository-relative path, "." for the root).
+def iter_yaml_paths(root: Path) -> tuple[list[str], list[ParseProblem], dict[str, Listing]]:
+    """Every YAML file under root (hidden and vendored folders skipped), sorted, as path
+    strings, and the listing of every folder walked (by repository-relative path, "."
+    for the root).
 
     Symlinked folders are not entered; a symlink that points outside the repository is
     reported, never read.
     """
-    found: list[Path] = []
+    found: list[str] = []
     problems: list[ParseProblem] = []
     listings: dict[str, Listing] = {}
     real_root = os.path.realpath(root)
@@ -79,27 +80,34 @@ def iter_yaml_paths(root: Path) -> tuple[list[Path], list[ParseProblem], dict[st
     while stack:
         here = stack.pop()
         with os.scandir(here) as it:
-            entries = sorted(it, key=lambda e: e.name)
+            entries = sorted(it, key=_name)
         rel_here = here[len(base) :].replace(os.sep, "/") if here.startswith(base) else "."
-        listings[rel_here] = tuple((e.name, flags_of(e)) for e in entries)
+        listing: list[tuple[str, int]] = []
         folders: list[str] = []
         for entry in entries:
             name = entry.name
-            if entry.is_dir():  # follows symlinks: a symlinked folder is reported, not entered
+            flags = flags_of(entry)
+            listing.append((name, flags))
+            if flags & DIR:  # follows symlinks: a symlinked folder is reported, not entered
                 if name.startswith(".") or name in SKIP_DIRS:
                     continue
-                if entry.is_symlink():
+                if flags & LINK:
                     if outside(entry.path):
                         report(entry.path)
                     continue
                 folders.append(entry.path)
             elif name.endswith(YAML_SUFFIXES):
-                if entry.is_symlink() and outside(entry.path):
+                if flags & LINK and outside(entry.path):
                     report(entry.path)
                     continue
-                found.append(Path(entry.path))
+                found.append(entry.path)
+        listings[rel_here] = tuple(listing)
         stack.extend(reversed(folders))
     return found, problems, listings
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def pick_cluster(root: Path, wanted: str | None) -> str | None:

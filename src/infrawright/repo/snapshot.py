@@ -35,9 +35,9 @@ import yaml
 
 from infrawright import cache
 from infrawright.repo.documents import (
-    Document,
     ParseProblem,
     YamlFile,
+    document,
     parse_bytes,
     read_bytes,
 )
@@ -79,7 +79,7 @@ def _thaw(rel: str, entry: Entry) -> YamlFile:
     digest, sops, problem, docs, _sig = entry
     return YamlFile(
         rel,
-        tuple(Document(rel, line, index, data) for line, index, data in docs),
+        tuple(document(rel, line, index, data) for line, index, data in docs),
         ParseProblem(rel, problem[0], problem[1]) if problem else None,
         sops=sops,
         digest=digest.hex(),
@@ -125,29 +125,30 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def read_files(root: Path, paths: Sequence[Path]) -> dict[str, YamlFile]:
+def read_files(root: Path, paths: Sequence[str]) -> dict[str, YamlFile]:
     """Every file of ``paths`` (under ``root``) parsed, by repository-relative path."""
     with paused_gc():
         return _read_files(root, paths)
 
 
-def _read_files(root: Path, paths: Sequence[Path]) -> dict[str, YamlFile]:
+def _read_files(root: Path, paths: Sequence[str]) -> dict[str, YamlFile]:
     key = _key(root)
     stored = cache.load("parsed", key)
     known: dict[str, Entry] = stored if isinstance(stored, dict) else {}
-    files: dict[str, YamlFile] = {}
+    order: list[str] = []
+    failed: dict[str, YamlFile] = {}
     entries: dict[str, Entry] = {}
     todo: list[tuple[str, bytes]] = []
     settled: dict[str, Signature] = {}
     base = str(root).rstrip(os.sep) + os.sep
     now = time.time_ns()
-    for path in paths:
-        name = str(path)
+    for name in paths:
         rel = (
             name[len(base) :].replace(os.sep, "/")
             if name.startswith(base)
-            else path.relative_to(root).as_posix()
+            else Path(name).relative_to(root).as_posix()
         )
+        order.append(rel)
         entry = known.get(rel)
         try:
             st = os.stat(name)
@@ -155,25 +156,24 @@ def _read_files(root: Path, paths: Sequence[Path]) -> dict[str, YamlFile]:
             st = None
         sig = signature(st) if st is not None else None
         if entry is not None and sig is not None and entry[4] == sig:
-            files[rel] = YamlFile(rel)  # placeholder: keeps the order of ``paths``
             entries[rel] = entry  # unchanged since it was read: not read again
             continue
-        raw, problem = read_bytes(path, rel)
+        raw, problem = read_bytes(Path(name), rel)
         if raw is None:
-            files[rel] = YamlFile(rel, problem=problem)
+            failed[rel] = YamlFile(rel, problem=problem)
             continue
         if st is not None and sig is not None and settled_at(st.st_ctime_ns, now):
             settled[rel] = sig
         digest = file_digest(raw)
-        files[rel] = YamlFile(rel)
         if entry is not None and entry[0] == digest:
             entries[rel] = (*entry[:4], settled.get(rel))
         else:
             todo.append((rel, raw))
     for rel, entry in parse_many(todo):
         entries[rel] = (*entry[:4], settled.get(rel))
-    for rel, entry in entries.items():
-        files[rel] = _thaw(rel, entry)
+    files = {
+        rel: _thaw(rel, entries[rel]) if rel in entries else failed[rel] for rel in order
+    }
     if entries != known and cache.enabled():
         blob = _storable(entries)
         if blob is not None:

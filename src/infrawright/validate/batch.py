@@ -18,7 +18,7 @@ from typing import Any
 from infrawright import cache
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
-from infrawright.repo.documents import Document, parse_text
+from infrawright.repo.documents import Document, document, parse_text
 from infrawright.repo.listing import DIR, FILE, LINK, join
 from infrawright.repo.snapshot import file_digest
 from infrawright.validate.kustomize import Kustomize, build_wrapped
@@ -203,7 +203,7 @@ def cached_objects(
             data = _by_line(model, file, memo).get(line)
             if data is None:
                 return None
-        out.append(Document(str(file), int(line), int(index), data))
+        out.append(document(str(file), int(line), int(index), data))
     return out
 
 
