@@ -6,6 +6,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -241,3 +243,26 @@ def test_llm_planner_without_a_key_says_which_variable(
     )
     assert code == ExitCode.USAGE and "ANTHROPIC_API_KEY" in err
     assert "Traceback" not in err
+
+
+def test_the_console_script_flushes_all_output_before_its_quick_exit(tmp_path: Path) -> None:
+    """main() ends the process with os._exit: everything written must still arrive, and
+    the exit code must be the command's."""
+    repo = copy_repo(EXAMPLE, tmp_path / "repo")
+    script = "from infrawright.cli.app import main; main()"
+    ok = subprocess.run(
+        [sys.executable, "-c", script, "validate", "--repo", str(repo), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == int(ExitCode.OK), ok.stderr
+    assert json.loads(ok.stdout)["findings"] == []
+    bad = subprocess.run(
+        [sys.executable, "-c", script, "validate", "--repo", str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == int(ExitCode.USAGE)
+    assert "not a directory" in bad.stderr
