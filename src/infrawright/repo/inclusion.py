@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from infrawright.repo.documents import YamlFile
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml")
+_SUFFIXES = tuple(f"/{n}" for n in KUSTOMIZATION_NAMES) + KUSTOMIZATION_NAMES
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,9 @@ def index_inclusion(files: Mapping[str, YamlFile]) -> Inclusion:
     """Link every file and folder listed by a kustomization.yaml to that folder."""
     folders: dict[str, dict[str, object]] = {}
     for rel, parsed in files.items():
-        name = posixpath.basename(rel)
-        if name not in KUSTOMIZATION_NAMES or not parsed.documents:
+        if not rel.endswith(_SUFFIXES) or not parsed.documents:
+            continue
+        if posixpath.basename(rel) not in KUSTOMIZATION_NAMES:
             continue
         data = parsed.documents[0].data
         if isinstance(data, dict):
@@ -72,7 +74,10 @@ def index_inclusion(files: Mapping[str, YamlFile]) -> Inclusion:
         for entry in listed:
             if not _is_local(entry):
                 continue
-            target = posixpath.normpath(posixpath.join(folder, entry))
+            if "/" not in entry and entry not in ("", ".", ".."):
+                target = entry if folder == "." else f"{folder}/{entry}"  # the common case
+            else:
+                target = posixpath.normpath(posixpath.join(folder, entry))
             if target.startswith("../") or target == "..":
                 continue
             if target in files or target in folders:

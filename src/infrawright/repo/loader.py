@@ -253,12 +253,17 @@ def model_from_files(
             hint="point --repo at a Flux repository, or --cluster at the right cluster folder",
         )
 
-    comp_dir = root / config.components_dir
-    components = (
-        tuple(sorted(p.name for p in comp_dir.iterdir() if p.is_dir() and not p.is_symlink()))
-        if comp_dir.is_dir()
-        else ()
-    )
+    comp_rel = config.components_dir.strip("/") or "."
+    comp_listing = (listings or {}).get(comp_rel)
+    if comp_listing is not None:  # the walk listed it: no need to ask the file system
+        components = tuple(n for n, flags in comp_listing if flags == DIR)
+    else:
+        comp_dir = root / config.components_dir
+        components = (
+            tuple(sorted(p.name for p in comp_dir.iterdir() if p.is_dir() and not p.is_symlink()))
+            if comp_dir.is_dir()
+            else ()
+        )
     catalog = builtin_catalog().merged(config.catalog)
     return RepoModel(
         root=root,
