@@ -46,6 +46,12 @@ class RepoModel:
     listed: Mapping[str, Listing] = field(default_factory=dict)
 
     @cached_property
+    def fresh_files(self) -> list[str]:
+        """Files parsed in this run: new, or changed since the parsed-file cache saw them
+        (all of them on a first run)."""
+        return [rel for rel, f in self.files.items() if f.fresh]
+
+    @cached_property
     def listings(self) -> Listings:
         """Listings of any folder: the walk's, others listed on first use."""
         return Listings(str(self.root), self.listed)

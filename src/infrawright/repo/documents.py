@@ -139,6 +139,8 @@ class YamlFile:
     sops: bool = field(default=False)
     #: Hash of the file's bytes when it was read from disk ("" otherwise).
     digest: str = field(default="", compare=False)
+    #: Parsed in this run: new, or changed since the parsed-file cache last saw it.
+    fresh: bool = field(default=False, compare=False)
 
     @cached_property
     def objects(self) -> tuple[Document, ...]:

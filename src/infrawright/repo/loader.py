@@ -161,7 +161,7 @@ def with_changes(model: RepoModel, root: Path, changes: Mapping[str, bytes | Non
     for rel, data in changes.items():
         if data is not None and rel.endswith(YAML_SUFFIXES):
             parsed = _reparsed(model, rel, data) or parse_bytes(data, rel)
-            files[rel] = replace(parsed, digest=file_digest(data).hex())
+            files[rel] = replace(parsed, digest=file_digest(data).hex(), fresh=True)
     ordered = dict(sorted(files.items(), key=lambda item: walk_order(item[0])))
     kept = [p for p in model.problems if p.file not in model.files and p.file not in changes]
     return model_from_files(

@@ -75,7 +75,7 @@ def settled_at(changed_ns: int, now_ns: int) -> bool:
     return changed_ns < now_ns - (COARSE_SETTLED_NS if coarse else SETTLED_NS)
 
 
-def _thaw(rel: str, entry: Entry) -> YamlFile:
+def _thaw(rel: str, entry: Entry, fresh: bool = False) -> YamlFile:
     digest, sops, problem, docs, _sig = entry
     return YamlFile(
         rel,
@@ -83,6 +83,7 @@ def _thaw(rel: str, entry: Entry) -> YamlFile:
         ParseProblem(rel, problem[0], problem[1]) if problem else None,
         sops=sops,
         digest=digest.hex(),
+        fresh=fresh,
     )
 
 
@@ -171,8 +172,10 @@ def _read_files(root: Path, paths: Sequence[str]) -> dict[str, YamlFile]:
             todo.append((rel, raw))
     for rel, entry in parse_many(todo):
         entries[rel] = (*entry[:4], settled.get(rel))
+    fresh = {rel for rel, _raw in todo}
     files = {
-        rel: _thaw(rel, entries[rel]) if rel in entries else failed[rel] for rel in order
+        rel: _thaw(rel, entries[rel], rel in fresh) if rel in entries else failed[rel]
+        for rel in order
     }
     if entries != known and cache.enabled():
         blob = _storable(entries)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -188,7 +188,7 @@ def _finish(
     model: RepoModel, ks: FluxKustomization, folder: str, objects: list[Document], generated: bool
 ) -> Build:
     """What Flux does after the build: postBuild substitution."""
-    known = variables(ks, model.objects())
+    known = variables(ks, model.objects()) if "postBuild" in ks.doc.spec else None
     if known is not None:
         objects = substitute_objects(objects, known)
     return Build(ks, folder, objects=tuple(objects), generated=generated)
@@ -245,15 +245,70 @@ def build_all(
     if not todo:
         return []
     workers = max(1, jobs or (os.cpu_count() or 2))
-    with phase("build cache lookups", total=len(todo)):
-        recent = recent_builds(model, tool) if cache.enabled() else {}
-        done, keys = _cached_builds(model, tool, todo, recent)
-    hits = {keys[i] for i in done}
-    with phase("kustomize builds", total=len(todo) - len(done)) as step:
-        builds, fresh = _build_rest(model, tool, todo, done, keys, workers, step)
-    if keys and len(todo) == len(model.kustomizations):
+    with ThreadPoolExecutor(max_workers=workers) as early_pool:
+        with phase("build cache lookups", total=len(todo)):
+            recent = recent_builds(model, tool) if cache.enabled() else {}
+            early = _start_early(model, tool, todo, recent, early_pool, workers)
+            rest = [ks for ks in todo if id(ks) not in early]
+            done, keys = _cached_builds(model, tool, rest, recent)
+        hits = {keys[i] for i in done}
+        with phase("kustomize builds", total=len(todo) - len(done)) as step:
+            built, fresh = _build_rest(model, tool, rest, done, keys, workers, step)
+            by_id = {id(ks): build for ks, build in zip(rest, built, strict=True)}
+            for ident, (key, future) in early.items():
+                build = by_id[ident] = future.result()
+                step.advance()
+                if build.error is None and not build.skipped:
+                    fresh[key] = store_objects(model, key, build.objects)
+    if len(todo) == len(model.kustomizations) and (keys or early):
         remember_builds(model, tool, recent, hits, fresh)
-    return builds
+    return [by_id[id(ks)] for ks in todo]
+
+
+#: At most this many files parsed in this run for their builds to be started early.
+EARLY_MAX_FRESH = 32
+
+
+def _start_early(
+    model: RepoModel,
+    tool: Kustomize,
+    todo: list[FluxKustomization],
+    recent: dict[str, list[Row]],
+    pool: ThreadPoolExecutor,
+    workers: int,
+) -> dict[int, tuple[str, Future[Build]]]:
+    """Start building now the Kustomizations whose files changed since the last run, if
+    the cache does not have them: kustomize then runs beside the lookups of all the rest
+    instead of after them. Only a few (an edit, not a first run), each with a cache key,
+    built whole and one by one; returns (key, build) by ``id()`` of the Kustomization."""
+    fresh = model.fresh_files
+    if not fresh or len(fresh) > EARLY_MAX_FRESH or not cache.enabled():
+        return {}
+    by_folder: dict[str, list[FluxKustomization]] = {}
+    for ks in todo:
+        target = model.resolve(ks) if model.is_local(ks) else None
+        if isinstance(target, Path):
+            by_folder.setdefault(model.rel(target), []).append(ks)
+    wanted: dict[int, FluxKustomization] = {}
+    for rel in fresh:
+        folder = rel.rsplit("/", 1)[0] if "/" in rel else "."
+        while True:  # the file's folder and every folder above it
+            wanted.update((id(ks), ks) for ks in by_folder.get(folder, []))
+            if folder == ".":
+                break
+            folder = folder.rsplit("/", 1)[0] if "/" in folder else "."
+    out: dict[int, tuple[str, Future[Build]]] = {}
+    for ks in wanted.values():
+        if len(out) >= workers:
+            break
+        own = cache_folder(model, ks)
+        if own is None or split_plan(model, ks) is not None:
+            continue
+        key = folder_key(model, tool, ks, own)
+        if key is None or cached_objects(model, key, recent) is not None:
+            continue
+        out[id(ks)] = (key, pool.submit(build_one, model, tool, ks))
+    return out
 
 
 def _cached_builds(
