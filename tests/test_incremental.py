@@ -257,7 +257,7 @@ def test_a_detached_removal_still_removes_the_copy(example_copy: Path) -> None:
 
     from infrawright.scratch import background_copy
 
-    with background_copy(example_copy, detach_removal=True) as copy:
+    with background_copy(example_copy, detach_removal=True, lasting=False) as copy:
         folder = copy.path()
         assert folder.is_dir()
     for _ in range(100):

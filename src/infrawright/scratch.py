@@ -13,21 +13,36 @@ one (a thread would compete for the interpreter lock), else by a thread.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
+from infrawright import cache
+from infrawright.mirror import sync as mirror_sync
 from infrawright.progress import phase
 from infrawright.sessions import STATE_DIR
 
+fcntl: ModuleType | None
+try:
+    import fcntl
+except ImportError:  # not on Windows: no mirror there, a new copy each time
+    fcntl = None
+
 IGNORED = shutil.ignore_patterns(".git", ".infrawright", ".venv", "node_modules")
 PREFIX = "infrawright-scratch-"
+MIRROR_PREFIX = "infrawright-mirror-"
+#: A mirror unused this long is removed.
+MIRROR_UNUSED_S = 7 * 24 * 3600
 #: A copy in ``.infrawright/`` older than this was left by a run that was killed.
 STALE_AFTER_S = 3600
 
@@ -129,11 +144,132 @@ def _start_cp(root: Path, target: Path) -> subprocess.Popen[bytes] | None:
         return None
 
 
+class MirrorCopy(ScratchCopy):
+    """The repository's lasting mirror (see :mod:`infrawright.mirror`), brought up to date
+    in a process of its own; held under a lock until closed, and kept for the next run."""
+
+    def __init__(self, root: Path, folder: Path, lock: int) -> None:
+        self.root = root
+        self._folder = folder
+        self._target = folder / "repo"
+        self._lock = lock
+        self._error = None
+        self._thread = None
+        self._cancel = threading.Event()
+        self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, "-m", "infrawright.mirror", str(root), str(self._target)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    @classmethod
+    def open(cls, root: Path) -> MirrorCopy | None:
+        """The mirror of ``root``, or None when there can be none here: no place on the
+        repository's file system, another run holds it, or no way to lock it."""
+        if fcntl is None or not sys.executable or not cache.enabled():
+            return None
+        base = _mirror_base(root)
+        if base is None:
+            return None
+        try:
+            real = os.path.realpath(root)
+            name = hashlib.sha256(f"{os.getuid()}:{real}".encode()).hexdigest()[:20]
+            folder = base / f"{MIRROR_PREFIX}{name}"
+            folder.mkdir(mode=0o700, exist_ok=True)
+            if folder.stat().st_uid != os.getuid() or folder.is_symlink():
+                return None
+            lock = os.open(folder / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(lock)
+            return None  # another run is using it
+        _remove_unused_mirrors(base, keep=folder)
+        try:
+            return cls(root, folder, lock)
+        except OSError:
+            os.close(lock)
+            return None
+
+    def _wait(self) -> None:
+        if self._process is not None:
+            failed = self._process.wait() != 0
+            self._process = None
+            if failed and not self._cancel.is_set():
+                try:  # once more here, to raise what stops it
+                    mirror_sync(str(self.root), str(self._target))
+                except OSError as exc:
+                    self._error = exc
+
+    def close(self, *, detach: bool = False) -> None:
+        """Stop bringing the mirror up to date if that is still going, and release it."""
+        self._cancel.set()
+        if self._process is not None:
+            self._process.kill()
+        self._wait()
+        with contextlib.suppress(OSError):
+            os.utime(self._folder)  # in use: not removed as unused
+        os.close(self._lock)  # releases the lock
+
+
+def _mirror_base(root: Path) -> Path | None:
+    """Where the mirror of ``root`` can live: the user's cache, else the system's
+    temporary folder, else an existing ``.infrawright/``; the first that is on the
+    repository's file system (hard links cannot cross file systems)."""
+    try:
+        device = root.stat().st_dev
+    except OSError:
+        return None
+    mirrors = cache.directory() / "mirrors"
+    with contextlib.suppress(OSError):
+        mirrors.mkdir(parents=True, exist_ok=True)
+    for base in (mirrors, Path(tempfile.gettempdir()), root / STATE_DIR):
+        try:
+            if base.is_dir() and base.stat().st_dev == device:
+                return base
+        except OSError:
+            continue
+    return None
+
+
+def _remove_unused_mirrors(base: Path, keep: Path) -> None:
+    """Remove mirrors of this user not used for :data:`MIRROR_UNUSED_S` (their
+    repositories may be long gone; the links keep the files' space taken)."""
+    now = time.time()
+    try:
+        with os.scandir(base) as it:
+            old = [Path(e.path) for e in it if e.name.startswith(MIRROR_PREFIX)]
+    except OSError:
+        return
+    for path in old:
+        try:
+            st = path.stat()
+            if path == keep or st.st_uid != os.getuid() or now - st.st_mtime < MIRROR_UNUSED_S:
+                continue
+            lock = os.open(path / "lock", os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[union-attr]
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass  # in use
+        finally:
+            os.close(lock)
+
+
 @contextmanager
-def background_copy(root: Path, *, detach_removal: bool = False) -> Iterator[ScratchCopy]:
-    """Start copying ``root`` now; removed when the block ends (by a process of its own
-    with ``detach_removal``: the command can end while it runs)."""
-    copy = ScratchCopy(root)
+def background_copy(
+    root: Path, *, detach_removal: bool = False, lasting: bool = True
+) -> Iterator[ScratchCopy]:
+    """Start making a copy of ``root`` now: with ``lasting``, the repository's mirror
+    brought up to date where there can be one (it stays for the next run); else a new
+    copy, removed when the block ends (by a process of its own with ``detach_removal``:
+    the command can end while it runs)."""
+    copy = (MirrorCopy.open(root) if lasting else None) or ScratchCopy(root)
     try:
         yield copy
     finally:
@@ -161,8 +297,8 @@ def _remove_detached(folder: Path) -> bool:
 
 @contextmanager
 def scratch_copy(root: Path) -> Iterator[Path]:
-    """A finished copy of ``root``, removed when the block ends."""
-    with background_copy(root) as copy:
+    """A finished new copy of ``root``, removed when the block ends."""
+    with background_copy(root, lasting=False) as copy:
         yield copy.path()
 
 
