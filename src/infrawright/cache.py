@@ -13,14 +13,18 @@ written is ignored: it only ever saves time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import marshal
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, cast
+
+import yaml
 
 
 def enabled() -> bool:
@@ -37,6 +41,24 @@ def directory() -> Path:
 
 def key(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@functools.cache
+def code_version() -> str:
+    """What identifies the running infrawright: every file of the package (modules and
+    the catalog's data) by size and modification time, so an edited checkout counts as
+    new code, and the Python and PyYAML versions. Results the code computes from cached
+    inputs include it in their keys."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    stamps: list[tuple[str, int, int]] = []
+    for here, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if not name.endswith((".pyc", ".pyo")):
+                with contextlib.suppress(OSError):
+                    st = os.stat(os.path.join(here, name))
+                    stamps.append((os.path.join(here, name), st.st_size, st.st_mtime_ns))
+    return quick_key("code", sys.version, yaml.__version__, stamps)
 
 
 def quick_key(*parts: object) -> str:

@@ -54,7 +54,13 @@ class RepoModel:
     @cached_property
     def listings(self) -> Listings:
         """Listings of any folder: the walk's, others listed on first use."""
-        return Listings(str(self.root), self.listed)
+        return Listings(str(self.root), self.listed, self.looked_up)
+
+    @cached_property
+    def looked_up(self) -> list[str]:
+        """What was asked of the file system after the files were read (folders listed,
+        paths resolved): results that depend on more than the files and the walk."""
+        return []
 
     def documents(self) -> list[Document]:
         return [d for f in self.files.values() for d in f.documents]
@@ -148,10 +154,11 @@ class RepoModel:
             return "spec.path is empty"
         if raw.startswith("/"):
             raw = "." + raw  # Flux reads paths relative to the source root
-        plain = self._plain_folder(raw)
+        plain = self.plain_folder(raw)
         if plain is not None:
             self._rels[plain[1]] = plain[0]
             return Path(plain[1])
+        self.looked_up.append(path)
         target = self.realpath(os.path.join(self.root, raw))
         root = self.real_root
         if target != root and not target.startswith(root.rstrip("/") + "/"):
@@ -161,11 +168,13 @@ class RepoModel:
         self._rels[target] = os.path.relpath(target, root).replace(os.sep, "/")
         return Path(target)
 
-    def _plain_folder(self, raw: str) -> tuple[str, str] | None:
+    def plain_folder(self, raw: str) -> tuple[str, str] | None:
         """(relative, real path) of a folder path whose every step is a real folder in the
         walk's listings (no symlink, no ".."): known without asking the file system."""
         parts = [p for p in raw.split("/") if p not in ("", ".")]
-        if not parts or ".." in parts:
+        if not parts:
+            return ".", self.real_root
+        if ".." in parts:
             return None
         here = "."
         for part in parts:

@@ -45,12 +45,14 @@ def join(folder: str, name: str) -> str:
 
 
 class Listings:
-    """Listings by repository-relative folder ("." for the root)."""
+    """Listings by repository-relative folder ("." for the root). A folder the walk did
+    not list is listed now, and noted in ``listed_now``."""
 
-    def __init__(self, root: str, walked: Mapping[str, Listing]) -> None:
+    def __init__(self, root: str, walked: Mapping[str, Listing], listed_now: list[str]) -> None:
         self.root = root.rstrip(os.sep) or os.sep
         self._known = dict(walked)
         self._names: dict[str, dict[str, int]] = {}
+        self.listed_now = listed_now
 
     def get(self, folder: str) -> Listing:
         folder = folder or "."
@@ -58,6 +60,7 @@ class Listings:
         if known is None:
             path = self.root if folder == "." else os.path.join(self.root, folder)
             known = self._known[folder] = scan(path)
+            self.listed_now.append(folder)
         return known
 
     def names(self, folder: str) -> dict[str, int]:

@@ -10,7 +10,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
@@ -52,6 +52,8 @@ class Build:
     error: str | None = None
     skipped: str | None = None
     generated: bool = False
+    #: The build cache key: what identifies its inputs (None when nothing does).
+    key: str | None = field(default=None, compare=False)
 
 
 def has_kustomization_file(folder: Path) -> bool:
@@ -260,6 +262,7 @@ def build_all(
                 step.advance()
                 if build.error is None and not build.skipped:
                     fresh[key] = store_objects(model, key, build.objects)
+                    by_id[ident] = replace(build, key=key)
     if len(todo) == len(model.kustomizations) and (keys or early):
         remember_builds(model, tool, recent, hits, fresh)
     return [by_id[id(ks)] for ks in todo]
@@ -334,7 +337,7 @@ def _cached_builds(
             if hit is not None:
                 names = model.listings.names(folder)
                 generated = not any(names.get(n, 0) & FILE for n in KUSTOMIZATION_FILES)
-                done[id(ks)] = Build(ks, folder, objects=tuple(hit), generated=generated)
+                done[id(ks)] = Build(ks, folder, objects=tuple(hit), generated=generated, key=key)
     return done, keys
 
 
@@ -411,6 +414,7 @@ def _build_rest(
         build = done[id(ks)]
         if id(ks) in keys and id(ks) not in hits and build.error is None and not build.skipped:
             fresh[keys[id(ks)]] = store_objects(model, keys[id(ks)], build.objects)
+            done[id(ks)] = replace(build, key=keys[id(ks)])
     return [done[id(ks)] for ks in todo], fresh
 
 

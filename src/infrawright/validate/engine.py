@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from infrawright import cache
 from infrawright.errors import ExitCode, UsageError
 from infrawright.model.crds import CrdIndex, build_index
 from infrawright.model.flux import FluxKustomization
@@ -169,6 +172,12 @@ def _validate(
     changed: Collection[str],
 ) -> ValidationResult:
     analysis = analyze(model, tool=tool, progress=progress, reuse=reuse, changed=changed)
+    crd_dirs = list(crd_dirs)
+    with phase("findings kept from an earlier run"):
+        key = _memo_key(model, analysis, crd_dirs, off)
+        known = _recalled(analysis, key) if key is not None else None
+    if known is not None:
+        return known
     with phase("CRD schemas"):
         store = schema_store(model, crd_dirs)
     ctx = Context(model, analysis.builds, analysis.index, analysis.graph, store)
@@ -198,7 +207,85 @@ def _validate(
             else:
                 unchecked.add(f"{obj.api_version}/{obj.kind}")
     unique = sorted(set(findings), key=Finding.sort_key)
-    return ValidationResult(analysis, tuple(unique), tuple(sorted(unchecked)), checked)
+    result = ValidationResult(analysis, tuple(unique), tuple(sorted(unchecked)), checked)
+    if key is not None and not model.looked_up:
+        _remember(key, result)
+    return result
+
+
+#: Bump when what a validation result holds changes.
+MEMO_FORMAT = 1
+
+
+def _memo_key(
+    model: RepoModel, analysis: Analysis, crd_dirs: list[Path], off: set[str]
+) -> str | None:
+    """What identifies the findings of this validation, when something does: the code,
+    every file's hash, the folder listings, the settings, the CRD folders, the disabled
+    rules and every build's cache key. None when a build has no key or failed, or when
+    the file system was asked something beyond the files and the listings (then the
+    rules' answers may depend on more than the key says)."""
+    if not cache.enabled() or model.looked_up:
+        return None
+    builds = []
+    for label, build in sorted(analysis.builds.items()):
+        if build.error is not None or (build.key is None and not build.skipped):
+            return None
+        builds.append((label, build.key, build.skipped, build.folder, build.generated))
+    files = [(rel, f.digest) for rel, f in model.files.items()]
+    if not all(digest for _rel, digest in files):
+        return None
+    wanted = [model.root / rel for rel in model.config.crd_dirs] + crd_dirs
+    folders = [(str(d), _crd_signature(d)) for d in wanted]
+    return cache.quick_key(
+        "findings",
+        MEMO_FORMAT,
+        cache.code_version(),
+        model.real_root,
+        model.cluster,
+        repr(model.config),
+        sorted(off),
+        folders,
+        [repr(p) for p in model.problems],
+        files,
+        list(model.listed.items()),  # in the walk's order, which is stable
+        builds,
+    )
+
+
+def _crd_signature(folder: Path | str) -> list[tuple[str, int, int]]:
+    out = []
+    for here, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in sorted(names):
+            if name.endswith((".yaml", ".yml")):
+                with contextlib.suppress(OSError):
+                    st = os.stat(os.path.join(here, name))
+                    out.append((os.path.join(here, name), st.st_size, st.st_mtime_ns))
+    return out
+
+
+def _recalled(analysis: Analysis, key: str) -> ValidationResult | None:
+    stored = cache.load("findings", key)
+    if not isinstance(stored, tuple) or len(stored) != 3:
+        return None
+    rows, unchecked, checked = stored
+    try:
+        findings = tuple(
+            Finding(file, line, rule, Severity(severity), resource, message, hint)
+            for file, line, rule, severity, resource, message, hint in rows
+        )
+    except (TypeError, ValueError):
+        return None
+    return ValidationResult(analysis, findings, tuple(unchecked), int(checked))
+
+
+def _remember(key: str, result: ValidationResult) -> None:
+    rows = [
+        (f.file, f.line, f.rule, str(f.severity), f.resource, f.message, f.hint)
+        for f in result.findings
+    ]
+    cache.store("findings", key, (rows, list(result.unchecked_kinds), result.schema_checked))
 
 
 def _with_severity(finding: Finding, severity: Severity) -> Finding:

@@ -20,7 +20,6 @@ Good::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 from infrawright.repo.listing import DIR, LINK, join
@@ -34,8 +33,9 @@ BANNED = ("base", "overlays")
 def check(ctx: Context) -> Iterator[Finding]:
     model = ctx.model
     top = model.config.components_dir.strip("/") or "."
-    if not os.path.isdir(model.root / top):
-        return
+    parent, _sep, name = top.rpartition("/")
+    if top != "." and not model.listings.names(parent or ".").get(name, 0) & DIR:
+        return  # no components folder
     banned: list[str] = []
     todo = [top]
     while todo:  # symlinked folders are not entered, nor reported

@@ -75,6 +75,7 @@ def _kustomization_data(model: RepoModel, kfile: str) -> Any:
     rel = kfile[len(prefix) :] if kfile.startswith(prefix) else None
     parsed = model.files.get(rel) if rel is not None else None
     if parsed is None:
+        model.looked_up.append(kfile)
         parsed = read_yaml_file(Path(kfile), os.path.basename(kfile))
     return parsed.documents[0].data if parsed.documents else None
 
@@ -97,6 +98,7 @@ class _Listings:
             elif folder.startswith(self._prefix):
                 known = self._model.listings.names(folder[len(self._prefix) :])
             else:
+                self._model.looked_up.append(folder)
                 known = dict(scan(folder))
             self._known[folder] = known
         return known
@@ -106,13 +108,17 @@ class _Listings:
         in the folder's listing (the common case, and far cheaper)."""
         flags = self.entries(folder).get(ref) if "/" not in ref else None
         if flags is None or ref in (".", "..") or flags & LINK:
+            self._model.looked_up.append(f"{folder}/{ref}")
             return os.path.realpath(os.path.join(folder, ref))
         return f"{folder}/{ref}"  # a plain name in a real folder: real already
 
     def is_dir(self, path: str) -> bool:
         parent, _sep, name = path.rpartition("/")
         flags = self.entries(parent or "/").get(name)
-        return bool(flags & DIR) if flags is not None else os.path.isdir(path)
+        if flags is None:
+            self._model.looked_up.append(path)
+            return os.path.isdir(path)
+        return bool(flags & DIR)
 
     def has_kustomization_file(self, folder: str) -> bool:
         names = self.entries(folder)
@@ -165,7 +171,12 @@ def reachable(model: RepoModel, folder: str, listings: _Listings | None = None) 
 
 def check(ctx: Context) -> Iterator[Finding]:
     model = ctx.model
-    components_root = os.path.realpath(model.root / model.config.components_dir)
+    plain = model.plain_folder(model.config.components_dir)
+    if plain is not None:
+        components_root = plain[1]
+    else:
+        model.looked_up.append(model.config.components_dir)
+        components_root = os.path.realpath(model.root / model.config.components_dir)
     inside_components = components_root.rstrip(os.sep) + os.sep
     checked: set[Path] = set()
     listings = _Listings(model)
