@@ -911,3 +911,20 @@ def test_network_policy_file_name_follows_the_repo(repo: Path) -> None:
     files, resources = kyverno_layout(run(repo, KYVERNO))
     assert "namespaces/kyverno/network-policy.yaml" in files
     assert resources[-1] == "network-policy.yaml"
+
+
+def test_conventions_from_the_cache_equal_inferred_ones_and_follow_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    repo = copy_repo(EXAMPLE, tmp_path / "repo")
+    first = infer(load_repo(repo))
+    assert list((tmp_path / "cache" / "conventions").iterdir()), "kept"
+    assert infer(load_repo(repo)) == first
+    monkeypatch.setenv("INFRAWRIGHT_CACHE", "off")
+    assert infer(load_repo(repo)) == first
+    monkeypatch.delenv("INFRAWRIGHT_CACHE")
+    for path in repo.glob("namespaces/*/helm-release.yaml"):
+        path.write_text(re.sub(r"(?m)^  interval: \S+", "  interval: 45m", path.read_text()))
+    edited = infer(load_repo(repo))
+    assert edited.helm_release_interval.value == "45m"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from infrawright import cache
 from infrawright.catalog import Catalog
 from infrawright.model.flux import FluxKustomization, Ref
 from infrawright.repo.config import Config
@@ -44,6 +45,25 @@ class RepoModel:
     problems: tuple[ParseProblem, ...]
     #: Folder listings made while the files were found (see :mod:`infrawright.repo.listing`).
     listed: Mapping[str, Listing] = field(default_factory=dict)
+
+    @cached_property
+    def content_key(self) -> str | None:
+        """What identifies everything read into this model: where it was read, the code
+        reading it, the settings, every file's hash and problems, and the walk's folder
+        listings. None when a file was not read from disk (it has no hash)."""
+        files = [(rel, f.digest) for rel, f in self.files.items()]
+        if not all(digest for _rel, digest in files):
+            return None
+        return cache.quick_key(
+            "model",
+            cache.code_version(),
+            self.real_root,
+            self.cluster,
+            repr(self.config),
+            [repr(p) for p in self.problems],
+            files,
+            list(self.listed.items()),  # in the walk's order, which is stable
+        )
 
     @cached_property
     def fresh_files(self) -> list[str]:

@@ -11,10 +11,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+from infrawright import cache
 from infrawright.model.flux import HELM_GROUP, SOURCE_GROUP, dotted_get, is_flux_kustomization
 from infrawright.model.repo import RepoModel
+from infrawright.repo.listing import DIR
 
 PSS_PREFIX = "pod-security.kubernetes.io/"
 
@@ -96,8 +98,49 @@ def version_style(version: str) -> str:
     return "exact"
 
 
+#: Bump when what :class:`Conventions` holds changes.
+FORMAT = 1
+
+
 def infer(model: RepoModel) -> Conventions:
-    """Infer the conventions of a repository (majority of files; defaults if silent)."""
+    """Infer the conventions of a repository (majority of files; defaults if silent).
+
+    They are kept in the cache under the model's content key: the same files, listings
+    and settings give the same conventions (unless inferring them had to ask the file
+    system for more, which is then done every time)."""
+    key = cache.quick_key("conventions", FORMAT, model.content_key) if model.content_key else None
+    if key is not None and cache.enabled():
+        known = _restored(cache.load("conventions", key))
+        if known is not None:
+            return known
+    asked = len(model.looked_up)
+    conventions = _infer(model)
+    if key is not None and len(model.looked_up) == asked:
+        cache.store("conventions", key, _stored(conventions))
+    return conventions
+
+
+Stored = tuple[dict[str, tuple[Any, int, int]], dict[str, tuple[Any, int, int]]]
+
+
+def _stored(conventions: Conventions) -> Stored:
+    plain = {
+        k: (v.value, v.agree, v.total) for k, v in vars(conventions).items() if k != "file_names"
+    }
+    names = {k: (v.value, v.agree, v.total) for k, v in conventions.file_names.items()}
+    return plain, names
+
+
+def _restored(stored: object) -> Conventions | None:
+    try:
+        plain, names = cast(Stored, stored)
+        fields = {k: Convention(*v) for k, v in plain.items()}
+        return Conventions(**fields, file_names={k: Convention(*v) for k, v in names.items()})
+    except (TypeError, ValueError):
+        return None
+
+
+def _infer(model: RepoModel) -> Conventions:
     objects = model.objects()
     releases = [d for d in objects if d.kind == "HelmRelease" and d.group == HELM_GROUP]
     repos = [d for d in objects if d.kind == "HelmRepository" and d.group == SOURCE_GROUP]
@@ -140,7 +183,7 @@ def infer(model: RepoModel) -> Conventions:
     pss_versions = [
         (d.metadata.get("labels") or {}).get(PSS_PREFIX + "enforce-version") for d in namespaces
     ]
-    comp_root = model.root / model.config.components_dir
+    comp_dir = model.config.components_dir.strip("/")
     with_policies = {
         model.component_of(f)
         for f, yf in model.files.items()
@@ -148,8 +191,8 @@ def infer(model: RepoModel) -> Conventions:
     }
     policy_layout = []
     for comp in model.components:
-        folder = comp_root / comp
-        if (folder / "cilium-network-policies").is_dir():
+        inside = model.listings.names(f"{comp_dir}/{comp}" if comp_dir else comp)
+        if inside.get("cilium-network-policies", 0) & DIR:
             policy_layout.append("folder")
         elif comp in with_policies:
             policy_layout.append("file")

@@ -225,32 +225,16 @@ def _memo_key(
     rules and every build's cache key. None when a build has no key or failed, or when
     the file system was asked something beyond the files and the listings (then the
     rules' answers may depend on more than the key says)."""
-    if not cache.enabled() or model.looked_up:
+    if not cache.enabled() or model.looked_up or model.content_key is None:
         return None
     builds = []
     for label, build in sorted(analysis.builds.items()):
         if build.error is not None or (build.key is None and not build.skipped):
             return None
         builds.append((label, build.key, build.skipped, build.folder, build.generated))
-    files = [(rel, f.digest) for rel, f in model.files.items()]
-    if not all(digest for _rel, digest in files):
-        return None
     wanted = [model.root / rel for rel in model.config.crd_dirs] + crd_dirs
     folders = [(str(d), _crd_signature(d)) for d in wanted]
-    return cache.quick_key(
-        "findings",
-        MEMO_FORMAT,
-        cache.code_version(),
-        model.real_root,
-        model.cluster,
-        repr(model.config),
-        sorted(off),
-        folders,
-        [repr(p) for p in model.problems],
-        files,
-        list(model.listed.items()),  # in the walk's order, which is stable
-        builds,
-    )
+    return cache.quick_key("findings", MEMO_FORMAT, model.content_key, sorted(off), folders, builds)
 
 
 def _crd_signature(folder: Path | str) -> list[tuple[str, int, int]]:
