@@ -123,3 +123,35 @@ def test_after_the_commit_marker_recovery_rolls_forward(tmp_path: Path) -> None:
     assert recover(tmp_path) == []
     assert tree(tmp_path) == planned
     assert not (tmp_path / JOURNAL).exists()
+
+
+def _lines(n: int, tag: str = "line") -> list[str]:
+    return [f"{tag} {i}\n" for i in range(n)]
+
+
+BIG = _lines(400)
+
+
+@pytest.mark.parametrize(
+    "new",
+    [
+        BIG[:200] + _lines(5, "new") + BIG[200:],  # an insertion in the middle
+        BIG[:1] + BIG[2:],  # a deletion near the start
+        [*BIG[:-2], "changed\n", *BIG[-1:]],  # a change near the end
+        _lines(2, "first") + BIG,  # at the very start
+        BIG + _lines(2, "last"),  # at the very end
+        [*BIG[:100], "a\n", *BIG[101:300], "b\n", *BIG[301:]],  # two places
+        BIG,  # nothing
+        [],  # everything deleted
+    ],
+)
+def test_the_quick_diff_equals_difflib(new: list[str]) -> None:
+    import difflib
+
+    from infrawright.render.changeset import unified_diff
+
+    expected = list(difflib.unified_diff(BIG, new, fromfile="a/f", tofile="b/f"))
+    assert unified_diff(BIG, new, "a/f", "b/f") == expected
+    assert unified_diff([], new, "a/f", "b/f") == list(
+        difflib.unified_diff([], new, fromfile="a/f", tofile="b/f")
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,11 +49,11 @@ class Changeset:
             new_bytes = self.files[path]
             new = new_bytes.decode("utf-8") if new_bytes is not None else ""
             chunks.extend(
-                difflib.unified_diff(
+                unified_diff(
                     old.splitlines(keepends=True),
                     new.splitlines(keepends=True),
-                    fromfile=f"a/{path}" if old_path.is_file() else "/dev/null",
-                    tofile=f"b/{path}" if new_bytes is not None else "/dev/null",
+                    f"a/{path}" if old_path.is_file() else "/dev/null",
+                    f"b/{path}" if new_bytes is not None else "/dev/null",
                 )
             )
         return "".join(chunks)
@@ -70,3 +71,43 @@ class Changeset:
                         break
             located.append(Review(review.file, line, review.note))
         self.reviews = located
+
+
+CONTEXT = 3
+_HUNK = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
+
+
+def unified_diff(old: list[str], new: list[str], fromfile: str, tofile: str) -> list[str]:
+    """``difflib.unified_diff`` of two texts, made quick for a small change in a big file
+    (a cluster file of a thousand Kustomizations): the lines both share at the start and
+    at the end, beyond the context lines, are left out of the comparison, and the hunk
+    line numbers are moved back by what was left out at the start."""
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < limit - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    skip = max(0, start - CONTEXT)
+    keep_end = max(0, end - CONTEXT)
+    lines = list(
+        difflib.unified_diff(
+            old[skip : len(old) - keep_end],
+            new[skip : len(new) - keep_end],
+            fromfile=fromfile,
+            tofile=tofile,
+            n=CONTEXT,
+        )
+    )
+    if skip:
+        lines = [_moved(line, skip) if line.startswith("@@") else line for line in lines]
+    return lines
+
+
+def _moved(header: str, by: int) -> str:
+    def shift(m: re.Match[str]) -> str:
+        old_start, new_start = int(m.group(1)) + by, int(m.group(3)) + by
+        return f"@@ -{old_start}{m.group(2) or ''} +{new_start}{m.group(4) or ''} @@"
+
+    return _HUNK.sub(shift, header, count=1)

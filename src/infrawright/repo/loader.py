@@ -191,11 +191,13 @@ def _reparsed(model: RepoModel, rel: str, data: bytes) -> YamlFile | None:
     return reparse(old, raw, data)
 
 
-def walk_order(rel: str) -> list[tuple[int, str]]:
+def walk_order(rel: str) -> str:
     """Sort key that puts paths in the order :func:`iter_yaml_paths` finds them: a
-    folder's files (by name) before its sub-folders (by name)."""
+    folder's files (by name) before its sub-folders (by name). Each folder becomes
+    ``\x02name\x01`` and the file ``\x00name``, so comparing the keys as strings
+    compares files before folders, then names, level by level."""
     *folders, name = rel.split("/")
-    return [(1, f) for f in folders] + [(0, name)]
+    return "".join(f"\x02{f}\x01" for f in folders) + "\x00" + name
 
 
 def model_from_files(
