@@ -21,7 +21,7 @@ from infrawright.repo import snapshot
 from infrawright.repo.documents import YamlFile, parse_bytes, read_bytes
 from infrawright.repo.listing import DIR, FILE, LINK, scan
 from infrawright.repo.loader import load_repo, with_changes
-from infrawright.repo.segments import reparse, split_documents
+from infrawright.repo.segments import reparse, split_documents, split_lines
 from infrawright.scratch import scratch_copy
 from infrawright.validate import split
 from infrawright.validate.batch import folder_key, recent_builds
@@ -398,3 +398,87 @@ def test_only_files_changed_more_than_a_clock_tick_ago_are_trusted(
     changed_s: float, now_s: float, trusted: bool
 ) -> None:
     assert snapshot.settled_at(round(changed_s * 1e9), round(now_s * 1e9)) is trusted
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"a: 1\n",
+        b"---\na: 1\n---\nb: 2\n",
+        b"a: 1\n---\nb: 2\n--- # comment\nc: 3\n---",
+        b"a: |\n  ---not a marker\n----\n---\tx: 1\r\n---\r\ny: 2\r\n",
+        b"a: 1\n---b: 2\n--- \n",
+        b"a: 1\r---\rb: 2\r",  # lone carriage returns: cut line by line
+        b"a: 1\n...\n",
+        b"%YAML 1.2\n---\na: 1\n",
+        b"\xff\xfe",
+        config_maps(40).encode(),
+    ],
+)
+def test_cutting_with_a_pattern_equals_cutting_line_by_line(raw: bytes) -> None:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        assert split_documents(raw) is None
+        return
+    assert split_documents(raw) == split_lines(raw)
+
+
+def _affected_the_long_way(build: Build, changed: list[str]) -> bool:
+    """The rule of ``affected`` for an unchanged Kustomization, written plainly."""
+    folder = build.folder or ""
+    origins = {o.file for o in build.objects}
+    for path in changed:
+        if folder in ("", ".") or path == folder or path.startswith(folder + "/"):
+            return True
+        if path in origins:
+            return True
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        if any(o.startswith(parent + "/") for o in origins):
+            return True
+    return False
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        [],
+        ["namespaces/redis/helm-release.yaml"],
+        ["namespaces/kong/new.yaml"],
+        ["namespaces/kong"],
+        ["namespaces/kong-monitoring/rules.yaml"],
+        ["shared/values.yaml"],
+        ["top.yaml", "clusters/local-kube/infrastructure.yaml"],
+        ["namespaces/kong/cilium-network-policies/extra.yaml"],
+        ["namespaces/kongx/a.yaml"],
+    ],
+)
+def test_affected_equals_the_plain_rule(changed: list[str]) -> None:
+    from infrawright.model.flux import FluxKustomization
+    from infrawright.repo.documents import Document
+    from infrawright.validate.engine import Changes, affected
+
+    spec = {"path": "./namespaces/kong"}
+    doc = Document(
+        "c.yaml",
+        1,
+        0,
+        {
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+            "kind": "Kustomization",
+            "metadata": {"name": "kong"},
+            "spec": spec,
+        },
+    )
+    ks = FluxKustomization.parse_doc(doc)
+    objects = (
+        Document("namespaces/kong/helm-release.yaml", 1, 0, {"kind": "HelmRelease"}),
+        Document("shared/deep/values.yaml", 1, 0, {"kind": "ConfigMap"}),
+    )
+    for folder in ["namespaces/kong", "namespaces", ".", "other"]:
+        build = Build(ks, folder, objects=objects)
+        assert affected(build, ks, Changes.of(changed)) == _affected_the_long_way(build, changed), (
+            folder,
+            changed,
+        )

@@ -14,13 +14,26 @@ from collections.abc import Iterable
 from infrawright.validate.engine import Analysis
 
 
-def _objects(analysis: Analysis) -> dict[tuple[str, str, str], str]:
-    """(kind, namespace, name) of every built object -> label of its Kustomization."""
+def _objects(analysis: Analysis, labels: set[str]) -> dict[tuple[str, str, str], str]:
+    """(kind, namespace, name) of every object built by the Kustomizations ``labels`` ->
+    label of its Kustomization."""
     out: dict[tuple[str, str, str], str] = {}
     for label, build in analysis.builds.items():
-        for obj in build.objects:
-            out.setdefault((obj.kind, obj.namespace or "", obj.name), label)
+        if label in labels:
+            for obj in build.objects:
+                out.setdefault((obj.kind, obj.namespace or "", obj.name), label)
     return out
+
+
+def _rebuilt(before: Analysis, after: Analysis) -> set[str]:
+    """Labels whose objects may differ: an object can only move between two of them
+    (a build reused unchanged shares its objects with the one before)."""
+    old, new = before.builds, after.builds
+    return {
+        label
+        for label in old.keys() | new.keys()
+        if label not in old or label not in new or old[label].objects is not new[label].objects
+    }
 
 
 def _deps(analysis: Analysis) -> dict[str, set[str]]:
@@ -40,7 +53,8 @@ def recreate_reasons(before: Analysis, after: Analysis, changed: Iterable[str]) 
         if added or dropped:
             parts = [f"+{d}" for d in added] + [f"-{d}" for d in dropped]
             reasons.append(f"bootstrap order of {label} changes (dependsOn {', '.join(parts)})")
-    old_objects, new_objects = _objects(before), _objects(after)
+    rebuilt = _rebuilt(before, after)
+    old_objects, new_objects = _objects(before, rebuilt), _objects(after, rebuilt)
     moved = sorted(
         (key, old_objects[key], new_objects[key])
         for key in old_objects.keys() & new_objects.keys()

@@ -8,6 +8,8 @@ inside a document.
 from __future__ import annotations
 
 import bisect
+import itertools
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +18,10 @@ from infrawright.repo.documents import Document, YamlFile, decode, parse_text
 
 def _is_marker(line: bytes) -> bool:
     return line.startswith(b"---") and (len(line) == 3 or line[3:4] in (b" ", b"\t", b"\r", b"\n"))
+
+
+_MARKER = re.compile(rb"^---(?:[ \t\r\n]|\Z)", re.M)
+_STOPS = re.compile(rb"^(?:%|\.\.\.)", re.M)
 
 
 def split_documents(raw: bytes) -> list[bytes] | None:
@@ -27,6 +33,16 @@ def split_documents(raw: bytes) -> list[bytes] | None:
         raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    if b"\r" in raw.replace(b"\r\n", b""):
+        return split_lines(raw)  # lines that end in a lone CR: cut line by line
+    if _STOPS.search(raw):
+        return None
+    bounds = [0, *(m.start() for m in _MARKER.finditer(raw) if m.start()), len(raw)]
+    return [raw[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def split_lines(raw: bytes) -> list[bytes] | None:
+    """:func:`split_documents` for decoded-as-UTF-8 bytes, one line at a time."""
     segments: list[bytes] = []
     current: list[bytes] = []
     for line in raw.splitlines(keepends=True):

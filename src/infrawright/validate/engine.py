@@ -76,9 +76,10 @@ def analyze(
     tool = tool or find_kustomize()
     kept: dict[str, Build] = {}
     todo = []
+    changes = Changes.of(changed)
     for ks in model.kustomizations:
         prev = (reuse or {}).get(model.label(ks))
-        if prev is not None and not affected(prev, ks, changed):
+        if prev is not None and not affected(prev, ks, changes):
             kept[model.label(ks)] = replace(prev, kustomization=ks)
         else:
             todo.append(ks)
@@ -103,23 +104,56 @@ def analyze(
     return Analysis(model, builds, index, graph, tool)
 
 
-def affected(build: Build, ks: FluxKustomization, changed: Collection[str]) -> bool:
-    """Could writing ``changed`` files alter this build? (Conservative: when unsure, yes.)"""
+@dataclass(frozen=True)
+class Changes:
+    """Written files, with the folders above them worked out once for :func:`affected`."""
+
+    paths: frozenset[str]
+    #: Every folder that holds a changed path, at any depth.
+    above: frozenset[str]
+    #: The folder each changed path is directly in.
+    parents: frozenset[str]
+
+    @classmethod
+    def of(cls, changed: Collection[str]) -> Changes:
+        above: set[str] = set()
+        parents: set[str] = set()
+        for path in changed:
+            if "/" in path:
+                parents.add(path.rsplit("/", 1)[0])
+            above.update(_folders_above(path))
+        return cls(frozenset(changed), frozenset(above), frozenset(parents))
+
+
+def _folders_above(path: str) -> list[str]:
+    """"a/b/c.yaml" -> ["a/b", "a"]."""
+    out = []
+    while "/" in path:
+        path = path.rsplit("/", 1)[0]
+        out.append(path)
+    return out
+
+
+def affected(build: Build, ks: FluxKustomization, changes: Changes) -> bool:
+    """Could writing the changed files alter this build? (Conservative: when unsure, yes.)
+
+    Yes when the build failed or was skipped, its Kustomization changed, it substitutes
+    variables, a changed file is in its folder, one of its objects comes from a changed
+    file, or a changed file sits in a folder that holds (at any depth) a file one of its
+    objects comes from."""
     if build.error or build.skipped or build.kustomization.doc.data != ks.doc.data:
         return True
-    if not changed:
+    if not changes.paths:
         return False
     if "postBuild" in ks.doc.spec:
         return True  # substituteFrom may read a ConfigMap from anywhere in the repository
     folder = build.folder or ""
-    origins = {o.file for o in build.objects}
-    for path in changed:
-        if folder in ("", ".") or path == folder or path.startswith(folder + "/"):
+    if folder in ("", ".") or folder in changes.paths or folder in changes.above:
+        return True
+    for origin in {o.file for o in build.objects}:
+        if origin in changes.paths:
             return True
-        if path in origins:
-            return True
-        parent = path.rsplit("/", 1)[0] if "/" in path else ""
-        if any(o.startswith(parent + "/") for o in origins):
+        if any(f in changes.parents for f in _folders_above(origin)):
             return True
     return False
 
