@@ -123,3 +123,14 @@ def test_the_fast_constructor_builds_the_same_document(data: object) -> None:
         slow.api_version,
         slow.is_object,
     )
+
+
+def test_the_style_of_a_file_is_kept_with_its_parse() -> None:
+    text = (
+        "spec:\n  chart:\n    spec:\n      version: '1.2.x'\n"
+        "resources:\n  - a.yaml\nitems:\n- b\n---\nversion: 2\n"
+    )
+    parsed = parse_text(text, "f.yaml")
+    assert parsed.style == (True, (True, False))
+    assert parse_text("version: 1.0\n", "g.yaml").style == (False, ())
+    assert parse_text("a: 1\n", "h.yaml").style == (None, ())

@@ -125,6 +125,7 @@ def test_reparsing_the_changed_documents_equals_parsing_the_file(edit: str) -> N
     got = reparse(old, old_text.encode(), new_text.encode())
     want = parse_bytes(new_text.encode(), "f.yaml")
     assert got is not None
+    assert got.style == want.style
     assert [(d.line, d.index, d.data) for d in got.documents] == [
         (d.line, d.index, d.data) for d in want.documents
     ]

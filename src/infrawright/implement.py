@@ -123,16 +123,20 @@ def implement(
     crd_dirs: list[Path] | None = None,
     progress: Progress | None = None,
     record: Callable[[Changeset], str] | None = None,
+    copy: ScratchCopy | None = None,
 ) -> Outcome:
     """Render, validate and (unless ``dry_run``) apply a Plan.
 
     ``record`` is called with the validated change just before it is written and returns
-    the id of the session that remembers it (see :mod:`infrawright.sessions`).
+    the id of the session that remembers it (see :mod:`infrawright.sessions`). ``copy``
+    is the copy to validate the change in, when the caller started it already.
     """
     say = progress or (lambda _msg: None)
-    # The copy is made while the repository is validated, and removed without waiting.
-    with background_copy(model.root, detach_removal=True) as copy:
+    if copy is not None:
         return _implement(model, plan, copy, dry_run, crd_dirs or [], say, record)
+    # The copy is made while the repository is validated, and removed without waiting.
+    with background_copy(model.root, detach_removal=True) as made:
+        return _implement(model, plan, made, dry_run, crd_dirs or [], say, record)
 
 
 def _implement(

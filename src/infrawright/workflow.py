@@ -20,6 +20,7 @@ from infrawright.plan.rules import ChartOption, plan_request
 from infrawright.progress import phase
 from infrawright.render.changeset import Changeset
 from infrawright.repo.loader import load_repo
+from infrawright.scratch import ScratchCopy
 from infrawright.sessions import Session, SessionStore, repo_lock
 
 Planner = Callable[[str, RepoModel], Plan]
@@ -53,8 +54,10 @@ def run_request(
     crd_dirs: list[Path] | None = None,
     progress: Progress | None = None,
     parent: str | None = None,
+    copy: ScratchCopy | None = None,
 ) -> Outcome:
-    """Plan a request (with decisions applied), implement it, record the session."""
+    """Plan a request (with decisions applied), implement it, record the session.
+    ``copy``: the copy to validate the change in, started by the caller."""
     planner = planner or rule_planner()
     with phase("plan"):
         plan = planner(request, model)
@@ -79,10 +82,14 @@ def run_request(
         return session.id
 
     if dry_run:
-        outcome = implement(model, plan, dry_run=True, crd_dirs=crd_dirs, progress=progress)
+        outcome = implement(
+            model, plan, dry_run=True, crd_dirs=crd_dirs, progress=progress, copy=copy
+        )
     else:
         with repo_lock(model.root):
-            outcome = implement(model, plan, crd_dirs=crd_dirs, progress=progress, record=record)
+            outcome = implement(
+                model, plan, crd_dirs=crd_dirs, progress=progress, record=record, copy=copy
+            )
     outcome.changes.messages.extend(notes)
     return outcome
 

@@ -171,11 +171,10 @@ def _infer(model: RepoModel) -> Conventions:
         if isinstance(ref, dict) and ref.get("name") in oci_urls:
             oci_kinds.append("HelmRepository")
     quoted = []
-    for release in releases:
-        text = _text(model, release.file)
-        match = re.search(r"^\s*version:\s*(\S)", text, re.M)
-        if match:
-            quoted.append(match.group(1) in "\"'")
+    for release in releases:  # how each file was written is kept from its parse
+        first_version_quoted = model.files[release.file].style[0]
+        if first_version_quoted is not None:
+            quoted.append(first_version_quoted)
     labels = [
         tuple(sorted(k for k in (d.metadata.get("labels") or {}) if k.startswith(PSS_PREFIX)))
         for d in namespaces
@@ -196,12 +195,11 @@ def _infer(model: RepoModel) -> Conventions:
             policy_layout.append("folder")
         elif comp in with_policies:
             policy_layout.append("file")
-    indents = []
+    indents: list[bool] = []
     for file in {d.file for d in kss} | {
         f for f in model.files if f.endswith("kustomization.yaml")
     }:
-        for m in re.finditer(r"^( *)[A-Za-z]+:\n( *)- ", _text(model, file), re.M):
-            indents.append(len(m.group(2)) > len(m.group(1)))
+        indents.extend(model.files[file].style[1])
     names: dict[str, list[str]] = {}
     for doc in objects:
         if doc.file.startswith(model.config.components_dir + "/"):
@@ -263,10 +261,3 @@ def _cni_convention(deps: list[bool]) -> Convention:
     yes = sum(deps)
     value = not deps or yes * 2 >= len(deps)
     return Convention(value, yes if value else len(deps) - yes, len(deps))
-
-
-def _text(model: RepoModel, rel: str) -> str:
-    try:
-        return (model.root / rel).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return ""

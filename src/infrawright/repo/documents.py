@@ -9,6 +9,7 @@ expand past :data:`MAX_EXPANDED_NODES` are refused with a message, never expande
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -112,6 +113,23 @@ def document(file: str, line: int, index: int, data: Any) -> Document:
     return doc
 
 
+#: (Is the first ``version:`` value quoted? None without one; for each block sequence
+#: under a key, is it indented below the key?) The repository's conventions vote with
+#: these; they are found when a file is parsed and kept with its parse.
+Style = tuple[bool | None, tuple[bool, ...]]
+
+_VERSION = re.compile(r"^\s*version:\s*(\S)", re.M)
+_SEQUENCE = re.compile(r"^( *)[A-Za-z]+:\n( *)- ", re.M)
+
+
+def text_style(text: str) -> Style:
+    """The :data:`Style` of a file's text."""
+    match = _VERSION.search(text)
+    quoted = match.group(1) in "\"'" if match else None
+    indents = tuple(len(m.group(2)) > len(m.group(1)) for m in _SEQUENCE.finditer(text))
+    return quoted, indents
+
+
 def api_group(api_version: str) -> str:
     return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
 
@@ -141,6 +159,8 @@ class YamlFile:
     digest: str = field(default="", compare=False)
     #: Parsed in this run: new, or changed since the parsed-file cache last saw it.
     fresh: bool = field(default=False, compare=False)
+    #: How the text was written, where parsing forgets it (see :func:`text_style`).
+    style: Style = field(default=(None, ()), compare=False)
 
     @cached_property
     def objects(self) -> tuple[Document, ...]:
@@ -298,7 +318,7 @@ def parse_text(text: str, rel: str) -> YamlFile:
     except RecursionError:
         return YamlFile(rel, problem=ParseProblem(rel, None, "nesting too deep to read"))
     sops = any(isinstance(d.data, dict) and "sops" in d.data for d in docs)
-    return YamlFile(rel, tuple(docs), sops=sops)
+    return YamlFile(rel, tuple(docs), sops=sops, style=text_style(text))
 
 
 def read_bytes(path: Path, rel: str) -> tuple[bytes | None, ParseProblem | None]:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from infrawright.repo.documents import Document, YamlFile, decode, parse_text
+from infrawright.repo.documents import Document, YamlFile, decode, parse_text, text_style
 
 
 def _is_marker(line: bytes) -> bool:
@@ -91,7 +91,8 @@ def reparse(old: YamlFile, old_raw: bytes, new_raw: bytes) -> YamlFile | None:
         for offset, data in fresh:
             docs.append(Document(old.path, start + offset, len(docs), data))
     sops = any(isinstance(d.data, dict) and "sops" in d.data for d in docs)
-    return YamlFile(old.path, tuple(docs), sops=sops)
+    style = text_style(new_raw.decode("utf-8-sig"))
+    return YamlFile(old.path, tuple(docs), sops=sops, style=style)
 
 
 def _starts(parts: Sequence[bytes]) -> list[int]:

@@ -36,6 +36,7 @@ import yaml
 from infrawright import cache
 from infrawright.repo.documents import (
     ParseProblem,
+    Style,
     YamlFile,
     document,
     parse_bytes,
@@ -43,7 +44,7 @@ from infrawright.repo.documents import (
 )
 
 #: Bump when what a parse produces changes (the loader, the Document fields).
-FORMAT = 2
+FORMAT = 3
 
 #: A file whose status changed less than this long before it was read is not trusted by
 #: its ``stat`` signature next time: file times come from a clock that ticks every few
@@ -53,19 +54,26 @@ SETTLED_NS = 100_000_000
 COARSE_SETTLED_NS = 3_000_000_000
 
 Signature = tuple[int, int, int, int, int]
-Entry = tuple[bytes, bool, Any, list[tuple[int, int, Any]], Signature | None]
+Entry = tuple[bytes, bool, Any, list[tuple[int, int, Any]], Style, Signature | None]
+#: Where an entry keeps the file's signature.
+SIG = 5
 
 
 def _freeze(digest: bytes, parsed: YamlFile) -> Entry:
     problem = parsed.problem
     frozen_problem = (problem.line, problem.message) if problem else None
     docs = [(d.line, d.index, d.data) for d in parsed.documents]
-    return (digest, parsed.sops, frozen_problem, docs, None)
+    return (digest, parsed.sops, frozen_problem, docs, parsed.style, None)
 
 
 def signature(st: os.stat_result) -> Signature:
     """What identifies one version of a file without reading it."""
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _signed(entry: Entry, sig: Signature | None) -> Entry:
+    digest, sops, problem, docs, style, _old = entry
+    return (digest, sops, problem, docs, style, sig)
 
 
 def settled_at(changed_ns: int, now_ns: int) -> bool:
@@ -76,7 +84,7 @@ def settled_at(changed_ns: int, now_ns: int) -> bool:
 
 
 def _thaw(rel: str, entry: Entry, fresh: bool = False) -> YamlFile:
-    digest, sops, problem, docs, _sig = entry
+    digest, sops, problem, docs, style, _sig = entry
     return YamlFile(
         rel,
         tuple(document(rel, line, index, data) for line, index, data in docs),
@@ -84,6 +92,7 @@ def _thaw(rel: str, entry: Entry, fresh: bool = False) -> YamlFile:
         sops=sops,
         digest=digest.hex(),
         fresh=fresh,
+        style=style,
     )
 
 
@@ -156,7 +165,7 @@ def _read_files(root: Path, paths: Sequence[str]) -> dict[str, YamlFile]:
         except OSError:
             st = None
         sig = signature(st) if st is not None else None
-        if entry is not None and sig is not None and entry[4] == sig:
+        if entry is not None and sig is not None and entry[SIG] == sig:
             entries[rel] = entry  # unchanged since it was read: not read again
             continue
         raw, problem = read_bytes(Path(name), rel)
@@ -167,11 +176,11 @@ def _read_files(root: Path, paths: Sequence[str]) -> dict[str, YamlFile]:
             settled[rel] = sig
         digest = file_digest(raw)
         if entry is not None and entry[0] == digest:
-            entries[rel] = (*entry[:4], settled.get(rel))
+            entries[rel] = _signed(entry, settled.get(rel))
         else:
             todo.append((rel, raw))
     for rel, entry in parse_many(todo):
-        entries[rel] = (*entry[:4], settled.get(rel))
+        entries[rel] = _signed(entry, settled.get(rel))
     fresh = {rel for rel, _raw in todo}
     files = {
         rel: _thaw(rel, entries[rel], rel in fresh) if rel in entries else failed[rel]

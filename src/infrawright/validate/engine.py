@@ -126,7 +126,7 @@ class Changes:
 
 
 def _folders_above(path: str) -> list[str]:
-    """"a/b/c.yaml" -> ["a/b", "a"]."""
+    """ "a/b/c.yaml" -> ["a/b", "a"]."""
     out = []
     while "/" in path:
         path = path.rsplit("/", 1)[0]
