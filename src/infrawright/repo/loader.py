@@ -16,7 +16,7 @@ from infrawright.progress import phase
 from infrawright.repo.config import Config, load_config
 from infrawright.repo.documents import Document, ParseProblem, YamlFile, parse_bytes
 from infrawright.repo.inclusion import Inclusion, index_inclusion
-from infrawright.repo.listing import DIR, LINK, Listing, flags_of, without
+from infrawright.repo.listing import DIR, LINK, Listing, flags_of, scan, without
 from infrawright.repo.segments import reparse
 from infrawright.repo.snapshot import file_digest, paused_gc, read_files
 
@@ -257,15 +257,9 @@ def model_from_files(
 
     comp_rel = config.components_dir.strip("/") or "."
     comp_listing = (listings or {}).get(comp_rel)
-    if comp_listing is not None:  # the walk listed it: no need to ask the file system
-        components = tuple(n for n, flags in comp_listing if flags == DIR)
-    else:
-        comp_dir = root / config.components_dir
-        components = (
-            tuple(sorted(p.name for p in comp_dir.iterdir() if p.is_dir() and not p.is_symlink()))
-            if comp_dir.is_dir()
-            else ()
-        )
+    if comp_listing is None:  # not walked (or changed since): listed now
+        comp_listing = scan(str(root / config.components_dir))
+    components = tuple(n for n, flags in comp_listing if flags == DIR)
     catalog = builtin_catalog().merged(config.catalog)
     return RepoModel(
         root=root,
