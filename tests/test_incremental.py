@@ -483,3 +483,24 @@ def test_affected_equals_the_plain_rule(changed: list[str]) -> None:
             folder,
             changed,
         )
+
+
+def test_builds_started_early_together_equal_builds_without_a_cache(
+    example_copy: Path, tmp_path: Path, kustomize: Kustomize, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two edited components are built early, in one kustomize batch."""
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    build_all(load_repo(example_copy), kustomize)
+    for name in ("kong", "cilium"):
+        release = example_copy / f"namespaces/{name}/helm-release.yaml"
+        release.write_text(release.read_text() + "# edited\n")
+    model = load_repo(example_copy)
+    assert sorted(model.fresh_files) == [
+        "namespaces/cilium/helm-release.yaml",
+        "namespaces/kong/helm-release.yaml",
+    ]
+    warm = build_all(model, kustomize)
+    monkeypatch.setenv("INFRAWRIGHT_CACHE", "off")
+    cold = build_all(load_repo(example_copy), kustomize)
+    assert [as_data(b) for b in warm] == [as_data(b) for b in cold]
+    assert all(b.key for b in warm if b.kustomization.name in ("kong", "cilium"))

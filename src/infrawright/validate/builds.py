@@ -250,20 +250,22 @@ def build_all(
     with ThreadPoolExecutor(max_workers=workers) as early_pool:
         with phase("build cache lookups", total=len(todo)):
             recent = recent_builds(model, tool) if cache.enabled() else {}
-            early = _start_early(model, tool, todo, recent, early_pool, workers)
-            rest = [ks for ks in todo if id(ks) not in early]
+            early_keys, early_jobs = _start_early(model, tool, todo, recent, early_pool)
+            rest = [ks for ks in todo if id(ks) not in early_keys]
             done, keys = _cached_builds(model, tool, rest, recent)
         hits = {keys[i] for i in done}
         with phase("kustomize builds", total=len(todo) - len(done)) as step:
             built, fresh = _build_rest(model, tool, rest, done, keys, workers, step)
             by_id = {id(ks): build for ks, build in zip(rest, built, strict=True)}
-            for ident, (key, future) in early.items():
-                build = by_id[ident] = future.result()
-                step.advance()
-                if build.error is None and not build.skipped:
-                    fresh[key] = store_objects(model, key, build.objects)
-                    by_id[ident] = replace(build, key=key)
-    if len(todo) == len(model.kustomizations) and (keys or early):
+            for job in early_jobs:
+                for ident, build in job.result().items():
+                    key = early_keys[ident]
+                    by_id[ident] = build
+                    step.advance()
+                    if build.error is None and not build.skipped:
+                        fresh[key] = store_objects(model, key, build.objects)
+                        by_id[ident] = replace(build, key=key)
+    if len(todo) == len(model.kustomizations) and (keys or early_keys):
         remember_builds(model, tool, recent, hits, fresh)
     return [by_id[id(ks)] for ks in todo]
 
@@ -278,15 +280,16 @@ def _start_early(
     todo: list[FluxKustomization],
     recent: dict[str, list[Row]],
     pool: ThreadPoolExecutor,
-    workers: int,
-) -> dict[int, tuple[str, Future[Build]]]:
+) -> tuple[dict[int, str], list[Future[dict[int, Build]]]]:
     """Start building now the Kustomizations whose files changed since the last run, if
     the cache does not have them: kustomize then runs beside the lookups of all the rest
-    instead of after them. Only a few (an edit, not a first run), each with a cache key,
-    built whole and one by one; returns (key, build) by ``id()`` of the Kustomization."""
+    instead of after them. Only a few (an edit, not a first run), each with a cache key
+    and built whole: those that can be batched in one kustomize process, the others one
+    by one. Returns the cache key of each (by ``id()`` of the Kustomization) and the
+    jobs, each giving builds by ``id()``."""
     fresh = model.fresh_files
     if not fresh or len(fresh) > EARLY_MAX_FRESH or not cache.enabled():
-        return {}
+        return {}, []
     by_folder: dict[str, list[FluxKustomization]] = {}
     for ks in todo:
         target = model.resolve(ks) if model.is_local(ks) else None
@@ -300,9 +303,11 @@ def _start_early(
             if folder == ".":
                 break
             folder = folder.rsplit("/", 1)[0] if "/" in folder else "."
-    out: dict[int, tuple[str, Future[Build]]] = {}
+    keys: dict[int, str] = {}
+    together: list[Member] = []
+    alone: list[FluxKustomization] = []
     for ks in wanted.values():
-        if len(out) >= workers:
+        if len(keys) >= EARLY_MAX_BUILDS:
             break
         own = cache_folder(model, ks)
         if own is None or split_plan(model, ks) is not None:
@@ -310,8 +315,34 @@ def _start_early(
         key = folder_key(model, tool, ks, own)
         if key is None or cached_objects(model, key, recent) is not None:
             continue
-        out[id(ks)] = (key, pool.submit(build_one, model, tool, ks))
-    return out
+        keys[id(ks)] = key
+        batched = batch_folder(model, ks)
+        if batched is not None and batched not in {f for _ks, f in together}:
+            together.append((ks, batched))
+        else:
+            alone.append(ks)
+    if len(together) == 1:
+        alone.append(together.pop()[0])
+    jobs = [pool.submit(_one_by_id, model, tool, ks) for ks in alone]
+    if together:
+        jobs.append(pool.submit(_together_by_id, model, tool, together))
+    return keys, jobs
+
+
+#: At most this many Kustomizations are started early.
+EARLY_MAX_BUILDS = 8
+
+
+def _one_by_id(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> dict[int, Build]:
+    return {id(ks): build_one(model, tool, ks)}
+
+
+def _together_by_id(model: RepoModel, tool: Kustomize, members: list[Member]) -> dict[int, Build]:
+    """A batch of members; one by one when the batch cannot be built."""
+    batch = build_batch(model, tool, members)
+    if batch is None:
+        return {id(ks): build_one(model, tool, ks) for ks, _folder in members}
+    return {id(ks): Build(ks, folder, objects=tuple(batch[folder])) for ks, folder in members}
 
 
 def _cached_builds(
