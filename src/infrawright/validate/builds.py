@@ -306,16 +306,21 @@ def _start_early(
     keys: dict[int, str] = {}
     together: list[Member] = []
     alone: list[FluxKustomization] = []
+    jobs: list[Future[dict[int, Build]]] = []
     for ks in wanted.values():
         if len(keys) >= EARLY_MAX_BUILDS:
             break
         own = cache_folder(model, ks)
-        if own is None or split_plan(model, ks) is not None:
+        if own is None:
             continue
         key = folder_key(model, tool, ks, own)
         if key is None or cached_objects(model, key, recent) is not None:
             continue
         keys[id(ks)] = key
+        split = split_plan(model, ks)
+        if split is not None:  # its pieces, most of them from the cache
+            jobs.append(pool.submit(_split_by_id, model, tool, ks, *split))
+            continue
         batched = batch_folder(model, ks)
         if batched is not None and batched not in {f for _ks, f in together}:
             together.append((ks, batched))
@@ -323,7 +328,7 @@ def _start_early(
             alone.append(ks)
     if len(together) == 1:
         alone.append(together.pop()[0])
-    jobs = [pool.submit(_one_by_id, model, tool, ks) for ks in alone]
+    jobs += [pool.submit(_one_by_id, model, tool, ks) for ks in alone]
     if together:
         jobs.append(pool.submit(_together_by_id, model, tool, together))
     return keys, jobs
@@ -335,6 +340,16 @@ EARLY_MAX_BUILDS = 8
 
 def _one_by_id(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> dict[int, Build]:
     return {id(ks): build_one(model, tool, ks)}
+
+
+def _split_by_id(
+    model: RepoModel, tool: Kustomize, ks: FluxKustomization, folder: str, pieces: list[Piece]
+) -> dict[int, Build]:
+    """A big generated folder from its pieces; whole when they cannot be put together."""
+    objects = assemble(model, [build_piece(model, tool, piece) for piece in pieces])
+    if objects is None:
+        return {id(ks): build_one(model, tool, ks)}
+    return {id(ks): _finish(model, ks, folder, objects, generated=True)}
 
 
 def _together_by_id(model: RepoModel, tool: Kustomize, members: list[Member]) -> dict[int, Build]:
