@@ -504,3 +504,46 @@ def test_builds_started_early_together_equal_builds_without_a_cache(
     cold = build_all(load_repo(example_copy), kustomize)
     assert [as_data(b) for b in warm] == [as_data(b) for b in cold]
     assert all(b.key for b in warm if b.kustomization.name in ("kong", "cilium"))
+
+
+def _parsed_entries(cache_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (cache_dir / "parsed").iterdir()}
+
+
+def test_an_edit_stores_only_the_changed_entries(
+    example_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(cache_dir))
+    monkeypatch.setattr(snapshot, "SETTLED_NS", 0)
+    load_repo(example_copy)
+    load_repo(example_copy)  # now with every signature settled
+    before = _parsed_entries(cache_dir)
+    full = max(before, key=lambda name: len(before[name]))
+    kong = example_copy / "namespaces/kong/namespace.yaml"
+    kong.write_text(kong.read_text().replace("name: kong", "name: kong-renamed", 1))
+    load_repo(example_copy)
+    after = _parsed_entries(cache_dir)
+    assert after[full] == before[full], "the full store is not written again"
+    edited = load_repo(example_copy)
+    assert edited.files["namespaces/kong/namespace.yaml"].objects[0].name == "kong-renamed"
+    monkeypatch.setenv("INFRAWRIGHT_CACHE", "off")
+    assert files_of(edited) == files_of(load_repo(example_copy))
+
+
+def test_changes_stored_against_another_full_store_are_ignored(
+    example_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import marshal
+
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(cache_dir))
+    monkeypatch.setattr(snapshot, "SETTLED_NS", 0)
+    load_repo(example_copy)
+    changes = next(p for p in (cache_dir / "parsed").iterdir() if "-changes" in p.name)
+    rel = "namespaces/kong/namespace.yaml"
+    real = load_repo(example_copy).files[rel]
+    sig = snapshot.signature((example_copy / rel).stat())  # would be trusted if applied
+    lie = (b"x" * 16, False, None, [(1, 0, {"kind": "Lie"})], (None, ()), sig)
+    changes.write_bytes(marshal.dumps(("another-store", {rel: lie})))
+    assert load_repo(example_copy).files[rel].documents == real.documents

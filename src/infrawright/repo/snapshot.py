@@ -2,7 +2,8 @@
 
 Parsing is most of the time it takes to read a big repository (7,000 files: about a
 second). After a read, what every file parsed to is stored in the user's cache (one entry
-per repository folder) with a hash of the file's bytes and its ``stat`` signature
+per repository folder, plus one for what changed since it was last written in full, so
+an edit costs a small write) with a hash of the file's bytes and its ``stat`` signature
 (device, inode, size, modification and change times). The next read trusts a file whose
 signature is unchanged without reading it, as git trusts its index; any other file is read
 and hashed, and its stored parse reused when the hash matches. Changed, new and unreadable
@@ -44,7 +45,7 @@ from infrawright.repo.documents import (
 )
 
 #: Bump when what a parse produces changes (the loader, the Document fields).
-FORMAT = 3
+FORMAT = 4
 
 #: A file whose status changed less than this long before it was read is not trusted by
 #: its ``stat`` signature next time: file times come from a clock that ticks every few
@@ -105,9 +106,9 @@ def _key(root: Path) -> str:
     return cache.key("parsed", FORMAT, os.path.realpath(root), yaml.__version__)
 
 
-def _storable(entries: dict[str, Entry]) -> bytes | None:
+def _storable(token: str, entries: dict[str, Entry]) -> bytes | None:
     try:
-        return marshal.dumps(entries)
+        return marshal.dumps((token, entries))
     except ValueError:
         keep = {}
         for rel, entry in entries.items():
@@ -117,7 +118,7 @@ def _storable(entries: dict[str, Entry]) -> bytes | None:
                 continue
             keep[rel] = entry
         try:
-            return marshal.dumps(keep)
+            return marshal.dumps((token, keep))
         except ValueError:
             return None
 
@@ -143,19 +144,18 @@ def read_files(root: Path, paths: Sequence[str]) -> dict[str, YamlFile]:
 
 def _read_files(root: Path, paths: Sequence[str]) -> dict[str, YamlFile]:
     key = _key(root)
-    stored = cache.load("parsed", key)
-    known: dict[str, Entry] = stored if isinstance(stored, dict) else {}
+    token, base, known = _stored(key)
     order: list[str] = []
     failed: dict[str, YamlFile] = {}
     entries: dict[str, Entry] = {}
     todo: list[tuple[str, bytes]] = []
     settled: dict[str, Signature] = {}
-    base = str(root).rstrip(os.sep) + os.sep
+    prefix = str(root).rstrip(os.sep) + os.sep
     now = time.time_ns()
     for name in paths:
         rel = (
-            name[len(base) :].replace(os.sep, "/")
-            if name.startswith(base)
+            name[len(prefix) :].replace(os.sep, "/")
+            if name.startswith(prefix)
             else Path(name).relative_to(root).as_posix()
         )
         order.append(rel)
@@ -187,10 +187,50 @@ def _read_files(root: Path, paths: Sequence[str]) -> dict[str, YamlFile]:
         for rel in order
     }
     if entries != known and cache.enabled():
-        blob = _storable(entries)
-        if blob is not None:
-            cache.store_bytes("parsed", key, blob)
+        _store(key, token, base, entries)
     return files
+
+
+#: The entries that differ from the last full store are kept on their own (a small write
+#: after an edit) until they are more than this share of all entries.
+DELTA_SHARE = 0.05
+
+
+def _stored(key: str) -> tuple[str, dict[str, Entry], dict[str, Entry]]:
+    """The last full store (its token and entries) and the entries known now: the full
+    store with the changes stored since applied. Changes made against another full store
+    (another run replaced it) are ignored; an entry is always checked before it is used."""
+    stored = cache.load("parsed", key)
+    if not (isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[1], dict)):
+        return "", {}, {}
+    token, base = stored
+    known = dict(base)
+    delta = cache.load("parsed", key + "-changes")
+    if isinstance(delta, tuple) and len(delta) == 2 and delta[0] == token:
+        for rel, entry in delta[1].items():
+            if entry is None:
+                known.pop(rel, None)
+            else:
+                known[rel] = entry
+    return str(token), base, known
+
+
+def _store(key: str, token: str, base: dict[str, Entry], entries: dict[str, Entry]) -> None:
+    changes: dict[str, Entry | None] = {
+        rel: entry for rel, entry in entries.items() if base.get(rel) is not entry
+    }
+    changes.update((rel, None) for rel in base if rel not in entries)
+    if token and len(changes) <= max(100, DELTA_SHARE * len(entries)):
+        try:
+            cache.store_bytes("parsed", key + "-changes", marshal.dumps((token, changes)))
+            return
+        except ValueError:
+            pass  # something marshal cannot hold: stored in full below, without it
+    fresh_token = os.urandom(8).hex()
+    blob = _storable(fresh_token, entries)
+    if blob is not None:
+        cache.store_bytes("parsed", key, blob)
+        cache.store_bytes("parsed", key + "-changes", marshal.dumps((fresh_token, {})))
 
 
 def _parse_chunk(items: Sequence[tuple[str, bytes]]) -> list[tuple[str, Entry]]:
