@@ -547,3 +547,32 @@ def test_changes_stored_against_another_full_store_are_ignored(
     lie = (b"x" * 16, False, None, [(1, 0, {"kind": "Lie"})], (None, ()), sig)
     changes.write_bytes(marshal.dumps(("another-store", {rel: lie})))
     assert load_repo(example_copy).files[rel].documents == real.documents
+
+
+def test_rules_run_while_kustomize_builds_give_the_same_findings(
+    example_copy: Path, tmp_path: Path, kustomize: Kustomize, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real kustomize behind a pause, so the edited component is still building when
+    the cache lookups end and the model-only rules (IW001, IW002, IW010) run meanwhile."""
+    from dataclasses import replace
+
+    from infrawright.progress import observe
+    from infrawright.validate.engine import validate
+
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    slow = tmp_path / "slow-kustomize"
+    real = " ".join(f"'{part}'" for part in kustomize.argv)
+    slow.write_text(f'#!/bin/sh\nsleep 1\nexec {real} "$@"\n')
+    slow.chmod(0o755)
+    paused = replace(kustomize, argv=(str(slow),))
+    validate(load_repo(example_copy), tool=paused)
+    release = example_copy / "namespaces/kong/helm-release.yaml"
+    release.write_text(release.read_text() + "# edited\n")
+    (example_copy / "namespaces/kong/orphan.yaml").write_text("kind: ConfigMap\n")
+    with observe() as recorded:
+        meanwhile = validate(load_repo(example_copy), tool=paused)
+    assert "rules that need no build" in [name for name, _s, _n in recorded.summary()]
+    monkeypatch.setenv("INFRAWRIGHT_CACHE", "off")
+    plain = validate(load_repo(example_copy), tool=kustomize)
+    assert meanwhile.findings == plain.findings
+    assert any(f.rule == "IW010" for f in plain.findings)

@@ -67,11 +67,13 @@ def analyze(
     progress: Progress | None = None,
     reuse: Mapping[str, Build] | None = None,
     changed: Collection[str] = (),
+    meanwhile: Callable[[], None] | None = None,
 ) -> Analysis:
     """Build every Kustomization and index who provides and uses which CRDs.
 
     With ``reuse`` (builds of the same repository before ``changed`` files were written),
-    only Kustomizations a changed file can affect are built again.
+    only Kustomizations a changed file can affect are built again. ``meanwhile`` is
+    called while kustomize still runs, when there is such a moment.
     """
     tool = tool or find_kustomize()
     kept: dict[str, Build] = {}
@@ -86,7 +88,8 @@ def analyze(
     if progress:
         progress(f"building {len(todo)} Kustomizations with {tool.describe()}")
     builds: dict[str, Build] = {}
-    fresh = {model.label(b.kustomization): b for b in build_all(model, tool, only=todo)}
+    built = build_all(model, tool, only=todo, meanwhile=meanwhile)
+    fresh = {model.label(b.kustomization): b for b in built}
     for ks in model.kustomizations:
         label = model.label(ks)
         build = kept.get(label) or fresh.get(label)
@@ -205,7 +208,27 @@ def _validate(
     reuse: Mapping[str, Build] | None,
     changed: Collection[str],
 ) -> ValidationResult:
-    analysis = analyze(model, tool=tool, progress=progress, reuse=reuse, changed=changed)
+    wanted = [
+        (rule_id, rule, check)
+        for rule_id, (rule, check, _doc) in RULES.items()
+        if rule_id not in off and not (rule.flat_layout and not model.config.flat_layout)
+    ]
+    early: list[Finding] = []
+    early_done: set[str] = set()
+
+    def model_rules() -> None:
+        """The rules that read only the repository model, while kustomize builds."""
+        nothing_built = build_index(model.catalog, {}, {}, model.config.providers)
+        ctx = Context(model, {}, nothing_built, build_graph({}), SchemaStore())
+        with phase("rules that need no build"):
+            for rule_id, rule, check in wanted:
+                if not rule.needs_builds:
+                    early.extend(check(ctx))
+                    early_done.add(rule_id)
+
+    analysis = analyze(
+        model, tool=tool, progress=progress, reuse=reuse, changed=changed, meanwhile=model_rules
+    )
     crd_dirs = list(crd_dirs)
     with phase("findings kept from an earlier run"):
         key = _memo_key(model, analysis, crd_dirs, off)
@@ -215,17 +238,13 @@ def _validate(
     with phase("CRD schemas"):
         store = schema_store(model, crd_dirs)
     ctx = Context(model, analysis.builds, analysis.index, analysis.graph, store)
-    findings: list[Finding] = []
-    wanted = [
-        (rule_id, rule, check)
-        for rule_id, (rule, check, _doc) in RULES.items()
-        if rule_id not in off and not (rule.flat_layout and not model.config.flat_layout)
-    ]
+    findings: list[Finding] = list(early)
     with phase("rules", total=len(wanted)) as step:
         for rule_id, rule, check in wanted:
             if progress:
                 progress(f"rule {rule_id}: {rule.title}")
-            findings.extend(check(ctx))
+            if rule_id not in early_done:
+                findings.extend(check(ctx))
             step.advance()
     overrides = model.config.severity
     findings = [

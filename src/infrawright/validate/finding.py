@@ -47,6 +47,9 @@ class Rule:
     title: str
     severity: Severity
     flat_layout: bool = False
+    #: Whether the rule looks at built objects, the CRD index or the graph. A rule that
+    #: reads only the repository model can run while kustomize is still building.
+    needs_builds: bool = True
 
     def at(
         self,

@@ -26,7 +26,13 @@ from infrawright.repo.listing import DIR, LINK, join
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
 
-RULE = Rule("IW001", "flat layout: no base/ or overlays/", Severity.ERROR, flat_layout=True)
+RULE = Rule(
+    "IW001",
+    "flat layout: no base/ or overlays/",
+    Severity.ERROR,
+    flat_layout=True,
+    needs_builds=False,
+)
 BANNED = ("base", "overlays")
 
 

@@ -29,7 +29,13 @@ from collections.abc import Iterator
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
 
-RULE = Rule("IW002", "Flux Kustomizations live in the cluster file", Severity.ERROR, True)
+RULE = Rule(
+    "IW002",
+    "Flux Kustomizations live in the cluster file",
+    Severity.ERROR,
+    flat_layout=True,
+    needs_builds=False,
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

@@ -36,7 +36,7 @@ from infrawright.validate.builds import KUSTOMIZATION_FILES
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
 
-RULE = Rule("IW010", "paths exist; no orphan files", Severity.ERROR)
+RULE = Rule("IW010", "paths exist; no orphan files", Severity.ERROR, needs_builds=False)
 
 _LIST_KEYS = ("resources", "components", "crds", "patchesStrategicMerge", "configurations")
 _ITEM_KEYS = ("patches", "patchesJson6902", "replacements")
