@@ -39,6 +39,7 @@ from benchlib import (
     CACHE_MODES,
     SHARED_CRDS,
     Stats,
+    byte_compile,
     change_component,
     code_note,
     console_script,
@@ -334,6 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     opts = parse_args(argv)
     start_load = os.getloadavg()[0]
     own_cache()
+    byte_compile()
     find_kustomize()
     builtin_catalog()
     results: list[Times] = []

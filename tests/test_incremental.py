@@ -576,3 +576,21 @@ def test_rules_run_while_kustomize_builds_give_the_same_findings(
     plain = validate(load_repo(example_copy), tool=kustomize)
     assert meanwhile.findings == plain.findings
     assert any(f.rule == "IW010" for f in plain.findings)
+
+
+def test_a_hard_link_made_to_a_file_is_not_taken_for_an_edit(
+    example_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mirror implement validates in links every file, which moves their change
+    times; they are not read again for that. An edit with the modification time put
+    back is still seen (its change time moved, the number of links did not)."""
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(snapshot, "SETTLED_NS", 0)
+    load_repo(example_copy)
+    links = tmp_path / "links"
+    links.mkdir()
+    for n, path in enumerate(sorted(example_copy.rglob("*.yaml"))):
+        os.link(path, links / f"{n}.yaml")
+    reads = _record_reads(monkeypatch)
+    load_repo(example_copy)
+    assert reads == []

@@ -11,12 +11,14 @@ files are parsed as usual. A parse the cache cannot hold (YAML timestamps become
 is parsed again each time.
 
 The change time (``st_ctime``) cannot be set by a program and moves on every write,
-rename or chmod. A signature is only stored for a file whose change time is older than
-the read by more than the file system's clock tick (:data:`SETTLED_NS`, or
-:data:`COARSE_SETTLED_NS` where times are whole seconds), so a write in the same tick as
-the read (the "racy" case) can never be mistaken for no change: such a file is simply
-read again next time. (A network file system whose clock runs behind this machine's
-by more than that could still hide such a write; ``--no-cache`` reads everything.)
+rename or chmod, and on every hard link made to the file or removed; a change time that
+moved together with the number of links is not taken for an edit. A signature is only
+stored for a file whose change time is older than the read by more than the file
+system's clock tick (:data:`SETTLED_NS`, or :data:`COARSE_SETTLED_NS` where times are
+whole seconds), so a write in the same tick as the read (the "racy" case) can never be
+mistaken for no change: such a file is simply read again next time. (A network file
+system whose clock runs behind this machine's by more than that could still hide such a
+write; ``--no-cache`` reads everything.)
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from infrawright.repo.documents import (
 )
 
 #: Bump when what a parse produces changes (the loader, the Document fields).
-FORMAT = 4
+FORMAT = 5
 
 #: A file whose status changed less than this long before it was read is not trusted by
 #: its ``stat`` signature next time: file times come from a clock that ticks every few
@@ -54,10 +56,8 @@ SETTLED_NS = 100_000_000
 #: The same for file systems that keep whole seconds (a change time with no fraction).
 COARSE_SETTLED_NS = 3_000_000_000
 
-Signature = tuple[int, int, int, int, int]
+Signature = tuple[int, int, int, int, int, int]
 Entry = tuple[bytes, bool, Any, list[tuple[int, int, Any]], Style, Signature | None]
-#: Where an entry keeps the file's signature.
-SIG = 5
 
 
 def _freeze(digest: bytes, parsed: YamlFile) -> Entry:
@@ -68,8 +68,17 @@ def _freeze(digest: bytes, parsed: YamlFile) -> Entry:
 
 
 def signature(st: os.stat_result) -> Signature:
-    """What identifies one version of a file without reading it."""
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    """What identifies one version of a file without reading it: device, inode, size,
+    modification and change times, and the number of links to it."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_nlink)
+
+
+def unchanged(old: Signature, new: Signature) -> bool:
+    """Is the file as it was when ``old`` was taken? The same device, inode, size and
+    modification time, and the same change time, unless the change time moved with the
+    number of links (a hard link made or removed, as the mirror implement validates in
+    does: that changes nothing in the file)."""
+    return old[:4] == new[:4] and (old[4] == new[4] or old[5] != new[5])
 
 
 def _signed(entry: Entry, sig: Signature | None) -> Entry:
@@ -165,9 +174,14 @@ def _read_files(root: Path, paths: Sequence[str]) -> dict[str, YamlFile]:
         except OSError:
             st = None
         sig = signature(st) if st is not None else None
-        if entry is not None and sig is not None and entry[SIG] == sig:
-            entries[rel] = entry  # unchanged since it was read: not read again
-            continue
+        old_sig = entry[5] if entry is not None else None
+        if entry is not None and sig is not None and old_sig is not None:
+            if old_sig == sig:
+                entries[rel] = entry  # unchanged since it was read: not read again
+                continue
+            if unchanged(old_sig, sig):  # only linked or unlinked since
+                entries[rel] = _signed(entry, sig)
+                continue
         raw, problem = read_bytes(Path(name), rel)
         if raw is None:
             failed[rel] = YamlFile(rel, problem=problem)
