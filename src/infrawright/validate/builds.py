@@ -243,7 +243,8 @@ def build_all(
     :mod:`batch`), big generated folders in pieces (see :mod:`split`), the rest one by
     one; a batch or a split that failed is built again one by one, which names the
     failure. All work runs in one pool bounded by the cores, biggest first.
-    ``meanwhile`` is called while builds started early are still running, if any are.
+    ``meanwhile`` is called while builds started early are still running, if any are
+    and a core is left for it.
     """
     todo = list(model.kustomizations if only is None else only)
     if not todo:
@@ -259,8 +260,9 @@ def build_all(
         with phase("kustomize builds", total=len(todo) - len(done)) as step:
             built, fresh = _build_rest(model, tool, rest, done, keys, workers, step)
             by_id = {id(ks): build for ks, build in zip(rest, built, strict=True)}
-            if meanwhile is not None and any(not job.done() for job in early_jobs):
-                meanwhile()
+            running = sum(1 for job in early_jobs if not job.done())
+            if meanwhile is not None and 0 < running < workers:
+                meanwhile()  # on a core no build needs; with none free it only slows them
             for job in early_jobs:
                 for ident, build in job.result().items():
                     key = early_keys[ident]

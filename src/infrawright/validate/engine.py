@@ -129,7 +129,7 @@ class Changes:
 
 
 def _folders_above(path: str) -> list[str]:
-    """ "a/b/c.yaml" -> ["a/b", "a"]."""
+    """The folders above ``path``, nearest first (``a/b/c.yaml``: ``a/b``, then ``a``)."""
     out = []
     while "/" in path:
         path = path.rsplit("/", 1)[0]
