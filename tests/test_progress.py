@@ -18,7 +18,12 @@ from infrawright.validate.engine import validate
 from infrawright.validate.rules import RULES
 
 
-def test_loading_and_validating_record_their_phases() -> None:
+def test_loading_and_validating_record_their_phases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An empty cache: with the findings of an earlier run of the same files the rules
+    # would not run at all.
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
     with observe() as recorded:
         model = load_repo(EXAMPLE)
         validate(model)
