@@ -268,6 +268,15 @@ def test_a_detached_removal_still_removes_the_copy(example_copy: Path) -> None:
     assert not folder.parent.exists()
 
 
+def settle_now(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache of its own in which files just written are trusted by their signature at
+    once (no clock tick to wait for); returns its folder."""
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(cache_dir))
+    monkeypatch.setattr(snapshot, "SETTLED_NS", 0)
+    return cache_dir
+
+
 def _record_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Watch which files the loader reads from disk (the real reader still reads them)."""
     seen: list[str] = []
@@ -284,8 +293,7 @@ def _record_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_settled_unchanged_file_is_not_read_again(
     example_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(snapshot, "SETTLED_NS", 0)  # the copy was just made: trust it now
+    settle_now(tmp_path, monkeypatch)  # the copy was just made: trust it now
     cold = load_repo(example_copy)
     reads = _record_reads(monkeypatch)
     warm = load_repo(example_copy)
@@ -296,8 +304,7 @@ def test_a_settled_unchanged_file_is_not_read_again(
 def test_an_edit_that_keeps_size_and_mtime_is_still_seen(
     example_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(snapshot, "SETTLED_NS", 0)
+    settle_now(tmp_path, monkeypatch)
     load_repo(example_copy)
     kong = example_copy / "namespaces/kong/namespace.yaml"
     before = kong.stat()
@@ -513,9 +520,7 @@ def _parsed_entries(cache_dir: Path) -> dict[str, bytes]:
 def test_an_edit_stores_only_the_changed_entries(
     example_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache_dir = tmp_path / "cache"
-    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(cache_dir))
-    monkeypatch.setattr(snapshot, "SETTLED_NS", 0)
+    cache_dir = settle_now(tmp_path, monkeypatch)
     load_repo(example_copy)
     load_repo(example_copy)  # now with every signature settled
     before = _parsed_entries(cache_dir)
@@ -536,9 +541,7 @@ def test_changes_stored_against_another_full_store_are_ignored(
 ) -> None:
     import marshal
 
-    cache_dir = tmp_path / "cache"
-    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(cache_dir))
-    monkeypatch.setattr(snapshot, "SETTLED_NS", 0)
+    cache_dir = settle_now(tmp_path, monkeypatch)
     load_repo(example_copy)
     changes = next(p for p in (cache_dir / "parsed").iterdir() if "-changes" in p.name)
     rel = "namespaces/kong/namespace.yaml"
@@ -584,8 +587,7 @@ def test_a_hard_link_made_to_a_file_is_not_taken_for_an_edit(
     """The mirror implement validates in links every file, which moves their change
     times; they are not read again for that. An edit with the modification time put
     back is still seen (its change time moved, the number of links did not)."""
-    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(snapshot, "SETTLED_NS", 0)
+    settle_now(tmp_path, monkeypatch)
     load_repo(example_copy)
     links = tmp_path / "links"
     links.mkdir()

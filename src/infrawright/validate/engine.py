@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,7 +19,7 @@ from infrawright.validate.context import Context, helm_repository_urls
 from infrawright.validate.finding import Finding, Severity
 from infrawright.validate.kustomize import Kustomize, find_kustomize
 from infrawright.validate.rules import RULES
-from infrawright.validate.schema import SchemaStore
+from infrawright.validate.schema import SchemaStore, crd_signature
 
 Progress = Callable[[str], None]
 
@@ -286,20 +284,8 @@ def _memo_key(
             return None
         builds.append((label, build.key, build.skipped, build.folder, build.generated))
     wanted = [model.root / rel for rel in model.config.crd_dirs] + crd_dirs
-    folders = [(str(d), _crd_signature(d)) for d in wanted]
+    folders = [(str(d), crd_signature(d)) for d in wanted]
     return cache.quick_key("findings", MEMO_FORMAT, model.content_key, sorted(off), folders, builds)
-
-
-def _crd_signature(folder: Path | str) -> list[tuple[str, int, int]]:
-    out = []
-    for here, dirs, names in os.walk(folder):
-        dirs.sort()
-        for name in sorted(names):
-            if name.endswith((".yaml", ".yml")):
-                with contextlib.suppress(OSError):
-                    st = os.stat(os.path.join(here, name))
-                    out.append((os.path.join(here, name), st.st_size, st.st_mtime_ns))
-    return out
 
 
 def _recalled(analysis: Analysis, key: str) -> ValidationResult | None:

@@ -65,11 +65,7 @@ class SchemaStore:
 
     def add_dir(self, folder: Path) -> None:
         """Every CRD in a folder; parsed once per process while its files are unchanged."""
-        paths = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml"))
-        signature = tuple(
-            (str(p), st.st_mtime_ns, st.st_size) for p in paths if p.is_file() for st in [p.stat()]
-        )
-        for doc in _crds_in(signature):
+        for doc in _crds_in(crd_signature(folder)):
             self.add_crd(doc)
 
     def has(self, doc: Document) -> bool:
@@ -95,6 +91,15 @@ class SchemaStore:
             path = ".".join(str(p) for p in err.absolute_path) or "(root)"
             out.append((path, err.message))
         return out
+
+
+def crd_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime, size) of every YAML file under ``folder``, sorted: what identifies
+    the CRDs it holds without reading them."""
+    paths = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml"))
+    return tuple(
+        (str(p), st.st_mtime_ns, st.st_size) for p in paths if p.is_file() for st in [p.stat()]
+    )
 
 
 @lru_cache(maxsize=64)
