@@ -1,5 +1,11 @@
-"""The ``infrawright`` command. Each command returns an exit code; ``main`` is the only
-place exceptions become messages and codes (see :class:`infrawright.errors.ExitCode`)."""
+"""The ``infrawright`` command. Each command returns an exit code; ``run`` is the only
+place exceptions become messages and codes (see :class:`infrawright.errors.ExitCode`).
+
+The grammar (commands, options, help) is declared in :mod:`infrawright.cli.parser`; each
+command here is a function whose keyword parameters are the options' destinations.
+Modules a command needs are imported inside it, so a start loads only what that command
+uses.
+"""
 
 from __future__ import annotations
 
@@ -9,136 +15,86 @@ import sys
 import threading
 from collections.abc import Callable
 from contextlib import nullcontext
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
-
-import typer
-from rich.console import Console
-from typer.exceptions import TyperException
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import infrawright
-from infrawright.cli.live import live
+from infrawright.cli.parser import (
+    BadUsageError,
+    FinishedError,
+    build_parser,
+    command,
+    command_parser,
+)
 from infrawright.errors import ExitCode, InfrawrightError
-from infrawright.repo.config import load_config
-from infrawright.repo.loader import find_root, load_repo
-from infrawright.report import formats
-from infrawright.report.text import print_validation
-from infrawright.scratch import background_copy
-from infrawright.validate.engine import ValidationResult, analyze, validate
-from infrawright.validate.kustomize import find_kustomize
-from infrawright.validate.rules import RULES
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from infrawright.implement import Outcome
-
-app = typer.Typer(
-    name="infrawright",
-    help="Implement and validate infrastructure changes in Flux GitOps repositories.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-RepoOpt = Annotated[
-    Path | None,
-    typer.Option("--repo", help="repository root (default: $INFRA_ROOT, else the git root)"),
-]
-ClusterOpt = Annotated[
-    str | None, typer.Option("--cluster", help="folder under clusters/ (default: the only one)")
-]
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="config file overriding .infrawright.toml")
-]
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
-
-
-class GraphFormat(StrEnum):
-    text = "text"
-    mermaid = "mermaid"
-    dot = "dot"
-    json = "json"
+    from infrawright.validate.engine import ValidationResult
 
 
 def _out() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=True)
 
 
 def _err() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _version(value: bool) -> None:
-    if not value:
-        return
+def _echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    (sys.stderr if err else sys.stdout).write(text + ("\n" if nl else ""))
+
+
+def _version() -> int:
+    from infrawright.validate.kustomize import find_kustomize
+
     try:
         tool = find_kustomize().describe()
     except InfrawrightError as exc:
         tool = f"no kustomize ({exc.message})"
-    typer.echo(f"infrawright {infrawright.__version__}\n{tool}")
-    raise typer.Exit(0)
+    _echo(f"infrawright {infrawright.__version__}\n{tool}")
+    return int(ExitCode.OK)
 
 
-@app.callback()
-def _root(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="show versions")
-    ] = False,
-    no_cache: Annotated[
-        bool,
-        typer.Option("--no-cache", help="neither read nor fill the cache (~/.cache/infrawright)"),
-    ] = False,
-) -> None:
-    """Implement and validate infrastructure changes in Flux GitOps repositories."""
-    if no_cache:
-        os.environ["INFRAWRIGHT_CACHE"] = "off"
-
-
-@app.command("validate")
 def validate_cmd(
-    repo: RepoOpt = None,
-    cluster: ClusterOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", help="output format")] = Format.text,
-    output: Annotated[
-        Path | None, typer.Option("--output", help="write the chosen format to this file")
-    ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="warnings fail too")] = False,
-    crd_dir: Annotated[
-        list[Path] | None, typer.Option("--crd-dir", help="folder of CRD manifests (repeatable)")
-    ] = None,
-    config: ConfigOpt = None,
-    disable: Annotated[
-        str, typer.Option("--disable", help="comma-separated rule IDs to skip")
-    ] = "",
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="show each step and the time per phase")
-    ] = False,
+    repo: Path | None,
+    cluster: str | None,
+    fmt: str,
+    output: Path | None,
+    strict: bool,
+    crd_dir: list[Path] | None,
+    config: Path | None,
+    disable: str,
+    verbose: bool,
 ) -> int:
-    """Build every Kustomization with kustomize and check the repository's rules."""
-    fmt = Format.github if fmt is Format.text and _in_actions() and output is None else fmt
+    from infrawright.cli.live import live
+    from infrawright.repo.loader import find_root, load_repo
+    from infrawright.report.text import print_validation
+    from infrawright.validate.engine import validate
+
+    fmt = "github" if fmt == "text" and _in_actions() and output is None else fmt
     root = find_root(repo)
     _warn_unfinished(root)
     err = _err()
     progress = (lambda msg: err.print(f"[infrawright] {msg}")) if verbose else None
-    with live(err, machine_output=fmt is not Format.text, verbose=verbose):
+    with live(err, machine_output=fmt != "text", verbose=verbose):
         model = load_repo(root, cluster=cluster, config_file=config)
         result = validate(
             model, crd_dirs=crd_dir or (), disable=disable.split(","), progress=progress
         )
-    rendered = _render(result, fmt)
     if output is not None:
-        output.write_text(rendered + "\n", encoding="utf-8")
+        output.write_text(_render(result, fmt) + "\n", encoding="utf-8")
         print_validation(result, _out())
-    elif fmt is Format.text:
+    elif fmt == "text":
         print_validation(result, _out())
     else:
-        sys.stdout.write(rendered + "\n")
+        sys.stdout.write(_render(result, fmt) + "\n")
     return int(result.exit_code(strict))
 
 
@@ -157,34 +113,35 @@ def _in_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
-def _render(result: ValidationResult, fmt: Format) -> str:
-    if fmt is Format.json:
+def _render(result: ValidationResult, fmt: str) -> str:
+    from infrawright.report import formats
+
+    if fmt == "json":
         return formats.dumps(formats.validation_json(result))
-    if fmt is Format.sarif:
+    if fmt == "sarif":
         return formats.dumps(formats.sarif(result))
-    if fmt is Format.github:
+    if fmt == "github":
         return formats.github(result)
     return "\n".join(formats.finding_line(f) for f in result.findings)
 
 
-@app.command("graph")
-def graph_cmd(
-    repo: RepoOpt = None,
-    cluster: ClusterOpt = None,
-    fmt: Annotated[GraphFormat, typer.Option("--format")] = GraphFormat.text,
-    config: ConfigOpt = None,
-) -> int:
-    """Print the dependsOn graph with bootstrap layers (CRD edges marked)."""
+def graph_cmd(repo: Path | None, cluster: str | None, fmt: str, config: Path | None) -> int:
+    from infrawright.cli.live import live
+    from infrawright.repo.config import load_config
+    from infrawright.repo.loader import find_root, load_repo
+    from infrawright.report import formats
+    from infrawright.validate.engine import analyze
+
     root = find_root(repo)
     _warn_unfinished(root)
-    with live(_err(), machine_output=fmt is not GraphFormat.text, verbose=False):
+    with live(_err(), machine_output=fmt != "text", verbose=False):
         model = load_repo(root, cluster=cluster, config=load_config(root, config))
         graph = analyze(model).graph
-    if fmt is GraphFormat.json:
+    if fmt == "json":
         text = formats.dumps(formats.graph_json(graph))
-    elif fmt is GraphFormat.mermaid:
+    elif fmt == "mermaid":
         text = formats.graph_mermaid(graph)
-    elif fmt is GraphFormat.dot:
+    elif fmt == "dot":
         text = formats.graph_dot(graph)
     else:
         text = formats.graph_text(graph)
@@ -192,15 +149,13 @@ def graph_cmd(
     return int(ExitCode.OK)
 
 
-@app.command("conventions")
 def conventions_cmd(
-    repo: RepoOpt = None,
-    cluster: ClusterOpt = None,
-    config: ConfigOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+    repo: Path | None, cluster: str | None, config: Path | None, as_json: bool
 ) -> int:
-    """Print the conventions inferred from the repository, with their evidence."""
+    from infrawright.repo.config import load_config
     from infrawright.repo.conventions import infer
+    from infrawright.repo.loader import find_root, load_repo
+    from infrawright.report import formats
 
     root = find_root(repo)
     _warn_unfinished(root)
@@ -217,7 +172,7 @@ def conventions_cmd(
         evidence = f"{conv.agree} of {conv.total} agree" if conv.total else "default (no files)"
         value = _plain(conv.value)
         shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        typer.echo(f"{name:<{width}}  {shown:<40}  {evidence}")
+        _echo(f"{name:<{width}}  {shown:<40}  {evidence}")
     return int(ExitCode.OK)
 
 
@@ -225,113 +180,75 @@ def _plain(value: object) -> object:
     return list(value) if isinstance(value, tuple) else value
 
 
-@app.command("plan-schema")
 def plan_schema_cmd() -> int:
-    """Print the JSON Schema of the Plan format (what any planner must produce)."""
     from infrawright.plan.model import plan_schema
+    from infrawright.report import formats
 
     sys.stdout.write(formats.dumps(plan_schema()) + "\n")
     return int(ExitCode.OK)
 
 
-@app.command("explain")
-def explain_cmd(
-    rule: Annotated[str | None, typer.Argument(help="rule ID, e.g. IW003")] = None,
-) -> int:
-    """Explain a rule (statement, reason, bad and good example), or list them all."""
+def explain_cmd(rule: str | None) -> int:
+    from infrawright.validate.rules import RULES
+
     if rule is None:
         for rule_id, (info, _check, _doc) in RULES.items():
-            typer.echo(f"{rule_id}  {info.severity:<7}  {info.title}")
+            _echo(f"{rule_id}  {info.severity:<7}  {info.title}")
         return int(ExitCode.OK)
     key = rule.strip().upper()
     if key not in RULES:
         raise InfrawrightError(f"unknown rule {rule!r}", hint=f"known rules: {', '.join(RULES)}")
-    typer.echo(RULES[key][2])
+    _echo(RULES[key][2])
     return int(ExitCode.OK)
 
 
-@app.command("doctor")
 def doctor_cmd() -> int:
-    """Show which kustomize is used and whether the environment is ready."""
-    typer.echo(f"infrawright {infrawright.__version__} on Python {sys.version.split()[0]}")
+    from infrawright.validate.kustomize import find_kustomize
+
+    _echo(f"infrawright {infrawright.__version__} on Python {sys.version.split()[0]}")
     tool = find_kustomize()
-    typer.echo(f"kustomize: {tool.describe()}")
+    _echo(f"kustomize: {tool.describe()}")
     import yaml
 
-    typer.echo(f"PyYAML C loader: {'yes' if getattr(yaml, '__with_libyaml__', False) else 'no'}")
+    _echo(f"PyYAML C loader: {'yes' if getattr(yaml, '__with_libyaml__', False) else 'no'}")
     from infrawright.catalog import builtin_catalog
 
-    typer.echo(f"catalog: {len(builtin_catalog())} charts")
+    _echo(f"catalog: {len(builtin_catalog())} charts")
     from infrawright import cache
 
     if cache.enabled():
         entries, used = cache.size()
-        typer.echo(f"cache: {cache.directory()} ({entries} entries, {used / 1e6:.1f} MB)")
+        _echo(f"cache: {cache.directory()} ({entries} entries, {used / 1e6:.1f} MB)")
     else:
-        typer.echo("cache: off")
+        _echo("cache: off")
     return int(ExitCode.OK)
 
 
-class Planner(StrEnum):
-    rules = "rules"
-    llm = "llm"
-
-
-class Provider(StrEnum):
-    anthropic = "anthropic"
-    openai = "openai"
-
-
-@app.command("implement")
 def implement_cmd(
-    request: Annotated[
-        str | None, typer.Argument(help="what to implement, in plain words; - reads stdin")
-    ] = None,
-    repo: RepoOpt = None,
-    cluster: ClusterOpt = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="show the diff, write nothing")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
-    planner: Annotated[Planner, typer.Option("--planner")] = Planner.rules,
-    chart: Annotated[
-        str | None, typer.Option("--chart", help="REPO_URL/CHART or oci://REGISTRY/PATH/CHART")
-    ] = None,
-    chart_version: Annotated[
-        str | None, typer.Option("--version", help="chart version for --chart")
-    ] = None,
-    request_file: Annotated[
-        Path | None, typer.Option("--request-file", help="read the request from a file")
-    ] = None,
-    crd_dir: Annotated[
-        list[Path] | None, typer.Option("--crd-dir", help="folder of CRD manifests (repeatable)")
-    ] = None,
-    config: ConfigOpt = None,
-    provider: Annotated[
-        Provider, typer.Option("--provider", help="LLM provider for --planner llm")
-    ] = Provider.anthropic,
-    llm_model: Annotated[
-        str | None, typer.Option("--model", help="model name for --planner llm")
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option("--base-url", help="OpenAI-compatible server (vLLM, Ollama, LM Studio)"),
-    ] = None,
-    max_steps: Annotated[
-        int, typer.Option("--max-steps", min=1, help="tool calls the model may make")
-    ] = 20,
-    commit: Annotated[
-        bool, typer.Option("--commit", help="commit the applied change (one commit)")
-    ] = False,
-    branch: Annotated[
-        str | None, typer.Option("--branch", help="create this branch for the change")
-    ] = None,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="print the time of each phase at the end")
-    ] = False,
+    request: str | None,
+    repo: Path | None,
+    cluster: str | None,
+    dry_run: bool,
+    as_json: bool,
+    planner: str,
+    chart: str | None,
+    chart_version: str | None,
+    request_file: Path | None,
+    crd_dir: list[Path] | None,
+    config: Path | None,
+    provider: str,
+    llm_model: str | None,
+    base_url: str | None,
+    max_steps: int,
+    commit: bool,
+    branch: str | None,
+    verbose: bool,
 ) -> int:
-    """Turn a request into a validated change that follows the repository's patterns."""
+    from infrawright.cli.live import live
     from infrawright.plan.rules import ChartOption
+    from infrawright.repo.config import load_config
+    from infrawright.repo.loader import find_root, load_repo
+    from infrawright.scratch import background_copy
     from infrawright.workflow import recover_unfinished, rule_planner, run_request
 
     err = _err()
@@ -343,7 +260,7 @@ def implement_cmd(
             recover_unfinished(root, _progress(err))
         # The copy the change is validated in is brought up to date from now on, while the
         # repository is read (the LLM planner's tools make their own).
-        early = background_copy(root, detach_removal=True) if planner is Planner.rules else None
+        early = background_copy(root, detach_removal=True) if planner == "rules" else None
         with early if early is not None else nullcontext() as copy:
             model = load_repo(root, cluster=cluster, config=load_config(root, config))
             _need_cluster_file(model.cluster_file)
@@ -356,7 +273,7 @@ def implement_cmd(
                 from infrawright.vcs import prepare_branch
 
                 prepare_branch(root, branch)
-            if planner is Planner.llm:
+            if planner == "llm":
                 from infrawright.llm import run_agent
                 from infrawright.tools import Tools
 
@@ -370,7 +287,7 @@ def implement_cmd(
                 outcome = run_agent(
                     tools,
                     text,
-                    provider=provider.value,
+                    provider=provider,
                     model=llm_model,
                     base_url=base_url,
                     max_steps=max_steps,
@@ -418,6 +335,7 @@ def _progress(err: Console) -> Callable[[str], None]:
 
 
 def _finish(outcome: Outcome, as_json: bool, err: Console) -> int:
+    from infrawright.report import formats
     from infrawright.report.implement import print_outcome
 
     if as_json:
@@ -433,21 +351,16 @@ def _finish(outcome: Outcome, as_json: bool, err: Console) -> int:
     return int(ExitCode.OK)
 
 
-@app.command("continue")
 def continue_cmd(
-    decision: Annotated[str, typer.Option("--decision", help='e.g. "use valkey instead of redis"')],
-    repo: RepoOpt = None,
-    session: Annotated[
-        str | None, typer.Option("--session", help="session ID (default: the latest applied)")
-    ] = None,
-    cluster: ClusterOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
-    crd_dir: Annotated[
-        list[Path] | None, typer.Option("--crd-dir", help="folder of CRD manifests (repeatable)")
-    ] = None,
-    config: ConfigOpt = None,
+    decision: str,
+    repo: Path | None,
+    session: str | None,
+    cluster: str | None,
+    as_json: bool,
+    crd_dir: list[Path] | None,
+    config: Path | None,
 ) -> int:
-    """Re-run a session's request with a decision, replacing its previous result."""
+    from infrawright.repo.loader import find_root
     from infrawright.workflow import continue_session
 
     root = find_root(repo)
@@ -466,92 +379,66 @@ def continue_cmd(
     return _finish(outcome, as_json, err)
 
 
-@app.command("undo")
-def undo_cmd(
-    repo: RepoOpt = None,
-    session: Annotated[
-        str | None, typer.Option("--session", help="session ID (default: the latest applied)")
-    ] = None,
-) -> int:
-    """Revert an applied session whose files are still as it left them."""
+def undo_cmd(repo: Path | None, session: str | None) -> int:
+    from infrawright.repo.loader import find_root
     from infrawright.workflow import undo_session
 
     root = find_root(repo)
     done, reverted = undo_session(root, session)
-    typer.echo(f"undone session {done.id}: {done.request}")
+    _echo(f"undone session {done.id}: {done.request}")
     for rel, data in sorted(reverted.files.items()):
-        typer.echo(f"  {'deleted' if data is None else 'restored'} {rel}")
+        _echo(f"  {'deleted' if data is None else 'restored'} {rel}")
     return int(ExitCode.OK)
 
 
-@app.command("recover")
-def recover_cmd(repo: RepoOpt = None) -> int:
-    """Finish what an interrupted run left: put back every file of an unfinished write."""
+def recover_cmd(repo: Path | None) -> int:
+    from infrawright.repo.loader import find_root
     from infrawright.workflow import recover_unfinished
 
     root = find_root(repo)
     restored = recover_unfinished(root)
     if restored:
-        typer.echo(f"rolled back an unfinished write: {len(restored)} file(s)")
+        _echo(f"rolled back an unfinished write: {len(restored)} file(s)")
         for rel in restored:
-            typer.echo(f"  {rel}")
+            _echo(f"  {rel}")
     else:
-        typer.echo("nothing to recover")
+        _echo("nothing to recover")
     return int(ExitCode.OK)
 
 
-@app.command("mcp")
-def mcp_cmd(
-    repo: RepoOpt = None,
-    crd_dir: Annotated[
-        list[Path] | None, typer.Option("--crd-dir", help="folder of CRD manifests (repeatable)")
-    ] = None,
-) -> int:
-    """Serve the infrawright tools to an MCP client over stdio (nothing else on stdout)."""
+def mcp_cmd(repo: Path | None, crd_dir: list[Path] | None) -> int:
     from infrawright.mcp_server import serve
+    from infrawright.repo.loader import find_root
 
     gc.enable()  # a long-running server: see _short_lived
     serve(find_root(repo) if repo is not None else None, crd_dirs=list(crd_dir or []))
     return int(ExitCode.OK)
 
 
-@app.command("install-claude")
-def install_claude_cmd(
-    repo: RepoOpt = None,
-    claude_dir: Annotated[
-        Path | None, typer.Option("--dir", help="Claude Code folder (default: <repo>/.claude)")
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="replace files you edited, and our .mcp.json entry")
-    ] = False,
-) -> int:
-    """Install the /implement-infra command, its agent and the MCP server for Claude Code."""
+def install_claude_cmd(repo: Path | None, claude_dir: Path | None, force: bool) -> int:
     from infrawright.integrations.claude import KEPT, install_claude
+    from infrawright.repo.loader import find_root
 
     results = install_claude(find_root(repo), claude_dir, force=force)
     for path, action in results:
-        typer.echo(f"{action:<10}  {path}")
+        _echo(f"{action:<10}  {path}")
     if any(action == KEPT for _path, action in results):
-        typer.echo("edited files were kept; rerun with --force to replace them", err=True)
+        _echo("edited files were kept; rerun with --force to replace them", err=True)
     return int(ExitCode.OK)
 
 
-@app.command("cluster-check")
 def cluster_check_cmd(
-    repo: RepoOpt = None,
-    cluster: ClusterOpt = None,
-    ssh: Annotated[
-        str | None, typer.Option("--ssh", help="ask the cluster through ssh USER@HOST")
-    ] = None,
-    kubeconfig: Annotated[
-        Path | None,
-        typer.Option("--kubeconfig", help="kubeconfig file (on the ssh host with --ssh)"),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
-    config: ConfigOpt = None,
+    repo: Path | None,
+    cluster: str | None,
+    ssh: str | None,
+    kubeconfig: Path | None,
+    as_json: bool,
+    config: Path | None,
 ) -> int:
-    """Compare the live cluster's Flux Kustomizations with the repository (read-only)."""
     from infrawright.cluster_check import check_cluster, dependency_graph, render_text
+    from infrawright.repo.config import load_config
+    from infrawright.repo.loader import find_root, load_repo
+    from infrawright.report import formats
 
     root = find_root(repo)
     model = load_repo(root, cluster=cluster, config=load_config(root, config))
@@ -559,18 +446,15 @@ def cluster_check_cmd(
     if as_json:
         sys.stdout.write(formats.dumps(report.to_json()) + "\n")
     else:
-        typer.echo(render_text(report), nl=False)
+        _echo(render_text(report), nl=False)
     return int(report.exit_code())
 
 
-@app.command("sessions")
-def sessions_cmd(
-    repo: RepoOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
-) -> int:
-    """List the recorded sessions of this repository, oldest first."""
+def sessions_cmd(repo: Path | None, as_json: bool) -> int:
     from dataclasses import asdict
 
+    from infrawright.repo.loader import find_root
+    from infrawright.report import formats
     from infrawright.sessions import SessionStore
 
     sessions = SessionStore(find_root(repo)).all()
@@ -578,10 +462,10 @@ def sessions_cmd(
         sys.stdout.write(formats.dumps({"sessions": [asdict(s) for s in sessions]}) + "\n")
         return int(ExitCode.OK)
     if not sessions:
-        typer.echo("no sessions yet")
+        _echo("no sessions yet")
     for s in sessions:
         extra = f" (decisions: {'; '.join(s.decisions)})" if s.decisions else ""
-        typer.echo(f"{s.id}  {s.status:<10}  {len(s.files)} file(s)  {s.request}{extra}")
+        _echo(f"{s.id}  {s.status:<10}  {len(s.files)} file(s)  {s.request}{extra}")
     return int(ExitCode.OK)
 
 
@@ -605,6 +489,33 @@ def _read_request(request: str | None, request_file: Path | None) -> str:
         )
     cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
     return " ".join(cleaned.split())
+
+
+def completion_cmd(shell: str) -> int:
+    from infrawright.cli.completion import script
+
+    sys.stdout.write(script(shell))
+    return int(ExitCode.OK)
+
+
+#: The function of each command in :data:`infrawright.cli.parser.COMMANDS`.
+HANDLERS: dict[str, Callable[..., int]] = {
+    "validate": validate_cmd,
+    "graph": graph_cmd,
+    "conventions": conventions_cmd,
+    "plan-schema": plan_schema_cmd,
+    "explain": explain_cmd,
+    "doctor": doctor_cmd,
+    "implement": implement_cmd,
+    "continue": continue_cmd,
+    "undo": undo_cmd,
+    "recover": recover_cmd,
+    "mcp": mcp_cmd,
+    "install-claude": install_claude_cmd,
+    "cluster-check": cluster_check_cmd,
+    "sessions": sessions_cmd,
+    "completion": completion_cmd,
+}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -634,23 +545,38 @@ def _exit(code: int) -> NoReturn:
     os._exit(code)
 
 
-def run(argv: list[str] | None = None, prog: str = "infrawright") -> int:
-    try:
-        result = app(args=argv, prog_name=prog, standalone_mode=False)
-        from infrawright import cache
+def _dispatch(argv: list[str], prog: str, only: str | None) -> int:
+    """Parse ``argv`` and run the command it names (``only``: the one command this
+    program is, as ``implement-infra`` is ``implement``)."""
+    if only is not None:
+        name = only
+        values: dict[str, Any] = vars(command_parser(command(only), prog).parse_command_line(argv))
+    else:
+        parser = build_parser(prog)
+        values = vars(parser.parse_command_line(argv))
+        if values.pop("no_cache"):
+            os.environ["INFRAWRIGHT_CACHE"] = "off"
+        if values.pop("show_version"):
+            return _version()
+        name = values.pop("command")
+        if name is None:
+            parser.print_help()
+            return int(ExitCode.USAGE)
+    code = HANDLERS[name](**values)
+    from infrawright import cache
 
-        cache.prune()
-    except typer.Exit as exc:
-        return int(exc.exit_code)
-    except TyperException as exc:  # bad usage, reported the way the CLI framework does
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            _err().print(f"error: {exc.format_message()}", markup=False)
-        return int(ExitCode.USAGE)
-    except typer.Abort:
-        _err().print("aborted")
+    cache.prune()
+    return code
+
+
+def run(argv: list[str] | None = None, prog: str = "infrawright", only: str | None = None) -> int:
+    """Run one command line; every exception ends here as a message and an exit code."""
+    try:
+        return _dispatch(sys.argv[1:] if argv is None else argv, prog, only)
+    except FinishedError as done:
+        return done.code
+    except BadUsageError as bad:  # the way argparse reports it: usage line, then the error
+        sys.stderr.write(f"{bad.usage}{bad.prog}: error: {bad.message}\n")
         return int(ExitCode.USAGE)
     except InfrawrightError as exc:
         console = _err()
@@ -674,10 +600,9 @@ def run(argv: list[str] | None = None, prog: str = "infrawright") -> int:
 
         traceback.print_exc()
         return int(ExitCode.INTERNAL)
-    return int(result) if isinstance(result, int) else int(ExitCode.OK)
 
 
 def implement_main() -> None:
     """``implement-infra``: the same as ``infrawright implement``."""
     _short_lived()
-    _exit(run(["implement", *sys.argv[1:]], prog="implement-infra"))
+    _exit(run(sys.argv[1:], prog="implement-infra", only="implement"))
