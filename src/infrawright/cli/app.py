@@ -27,24 +27,19 @@ from infrawright.cli.parser import (
     command_parser,
 )
 from infrawright.errors import ExitCode, InfrawrightError
+from infrawright.report.console import Printer, console
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from infrawright.implement import Outcome
     from infrawright.validate.engine import ValidationResult
 
 
-def _out() -> Console:
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=True)
+def _out() -> Printer:
+    return console()
 
 
-def _err() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+def _err() -> Printer:
+    return console(stderr=True)
 
 
 def _echo(text: str, *, err: bool = False, nl: bool = True) -> None:
@@ -330,11 +325,11 @@ def _need_cluster_file(cluster_file: str | None) -> None:
         )
 
 
-def _progress(err: Console) -> Callable[[str], None]:
+def _progress(err: Printer) -> Callable[[str], None]:
     return lambda msg: err.print(f"[infrastructure-implementor] {msg}", markup=False)
 
 
-def _finish(outcome: Outcome, as_json: bool, err: Console) -> int:
+def _finish(outcome: Outcome, as_json: bool, err: Printer) -> int:
     from infrawright.report import formats
     from infrawright.report.implement import print_outcome
 

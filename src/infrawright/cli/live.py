@@ -11,20 +11,20 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from typing import TYPE_CHECKING
-
-from rich.console import Console
+from typing import TYPE_CHECKING, TypeGuard
 
 from infrawright.progress import Phase, Run, observe
+from infrawright.report.console import Printer
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import TaskID
 
 #: Environment variables CI services set (GitHub Actions, GitLab, Jenkins, ...).
 CI_VARS = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "JENKINS_URL", "TF_BUILD")
 
 
-def bar_wanted(err: Console, machine_output: bool) -> bool:
+def bar_wanted(err: Printer, machine_output: bool) -> bool:
     if machine_output or not err.is_terminal or os.environ.get("TERM") == "dumb":
         return False
     return not any(os.environ.get(name) for name in CI_VARS)
@@ -67,10 +67,16 @@ class Bars:
             self.progress.remove_task(task)
 
 
+def _is_rich(err: Printer) -> TypeGuard[Console]:
+    from rich.console import Console
+
+    return isinstance(err, Console)
+
+
 @contextmanager
-def live(err: Console, *, machine_output: bool, verbose: bool) -> Iterator[Run]:
+def live(err: Printer, *, machine_output: bool, verbose: bool) -> Iterator[Run]:
     """Observe the phases of the work inside: a bar when wanted, timings when verbose."""
-    bars = Bars(err) if bar_wanted(err, machine_output) else None
+    bars = Bars(err) if bar_wanted(err, machine_output) and _is_rich(err) else None
     start = time.perf_counter()
     with observe(bars) as run:
         try:
@@ -81,7 +87,7 @@ def live(err: Console, *, machine_output: bool, verbose: bool) -> Iterator[Run]:
                 print_timings(run, time.perf_counter() - start, err)
 
 
-def print_timings(run: Run, total: float, err: Console) -> None:
+def print_timings(run: Run, total: float, err: Printer) -> None:
     """Seconds per phase (a phase that ran more than once is summed) and in all."""
     rows = run.summary()
     width = max([len(name) for name, _s, _u in rows] + [len("total")])

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.markup import escape
-
 from infrawright.implement import Outcome
+from infrawright.report.console import Printer, escape
 
 
-def print_outcome(outcome: Outcome, console: Console) -> None:
+def print_outcome(outcome: Outcome, console: Printer) -> None:
     title = {
         "applied": "Infrastructure Implementation Complete",
         "dry-run": "Infrastructure Implementation (dry run: nothing written)",

@@ -1,15 +1,13 @@
-"""Human-readable reports, coloured only on a terminal (rich honours NO_COLOR)."""
+"""Human-readable reports, coloured only on a terminal (see :mod:`infrawright.report.console`)."""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.markup import escape
-
+from infrawright.report.console import Printer, escape
 from infrawright.validate.engine import ValidationResult
 from infrawright.validate.finding import Severity
 
 
-def print_validation(result: ValidationResult, console: Console) -> None:
+def print_validation(result: ValidationResult, console: Printer) -> None:
     model = result.analysis.model
     for f in result.findings:
         colour = "red" if f.severity is Severity.ERROR else "yellow"
