@@ -543,20 +543,20 @@ def _exit(code: int) -> NoReturn:
 def _dispatch(argv: list[str], prog: str, only: str | None) -> int:
     """Parse ``argv`` and run the command it names (``only``: the one command this
     program is, as ``implement-infra`` is ``implement``)."""
-    if only is not None:
-        name = only
-        values: dict[str, Any] = vars(command_parser(command(only), prog).parse_command_line(argv))
-    else:
+    if only is None:
         parser = build_parser(prog)
-        values = vars(parser.parse_command_line(argv))
-        if values.pop("no_cache"):
+        tool = vars(parser.parse_command_line(argv))
+        if tool["no_cache"]:
             os.environ["INFRAWRIGHT_CACHE"] = "off"
-        if values.pop("show_version"):
+        if tool["show_version"]:
             return _version()
-        name = values.pop("command")
-        if name is None:
+        if tool["command"] is None:
             parser.print_help()
             return int(ExitCode.USAGE)
+        name, argv, prog = tool["command"], tool["arguments"], f"{prog} {tool['command']}"
+    else:
+        name = only
+    values: dict[str, Any] = vars(command_parser(command(name), prog).parse_command_line(argv))
     code = HANDLERS[name](**values)
     from infrawright import cache
 

@@ -41,21 +41,13 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)  # --rep is not --repo: options may be added
         super().__init__(*args, **kwargs)
-        #: The parser of each subcommand, by name.
-        self.commands: dict[str, Parser] = {}
 
     def error(self, message: str) -> NoReturn:
         raise BadUsageError(self.format_usage(), self.prog, message)
 
     def parse_command_line(self, argv: Sequence[str]) -> argparse.Namespace:
-        """Like ``parse_args``, but arguments nobody knows are blamed on the command they
-        follow (its usage is shown, not the whole tool's)."""
-        values, unknown = self.parse_known_args(argv)
-        if unknown:
-            name = getattr(values, "command", None)
-            blamed = self.commands.get(name, self) if isinstance(name, str) else self
-            blamed.error(f"unrecognized arguments: {' '.join(unknown)}")
-        return values
+        """``parse_args`` that reports through :meth:`error`."""
+        return self.parse_args(argv)
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
@@ -339,13 +331,22 @@ def command_parser(command: Command, prog: str) -> Parser:
 
 
 def build_parser(prog: str = "infrawright") -> Parser:
-    parser = Parser(prog=prog, description=DESCRIPTION)
+    """The tool's own options and the command's name; the rest of the line is left for
+    the command's parser (:func:`command_parser`), so a run builds only that one."""
+    width = max(len(c.name) for c in COMMANDS)
+    listing = "\n".join(f"  {c.name:<{width}}  {c.help}" for c in COMMANDS)
+    parser = Parser(
+        prog=prog,
+        description=DESCRIPTION,
+        epilog=f"commands:\n{listing}\n\n'{prog} COMMAND --help' shows a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add(parser, ROOT_OPTIONS)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for command in COMMANDS:
-        one = sub.add_parser(command.name, help=command.help, description=command.help)
-        _add(one, command.options)
-        parser.commands[command.name] = one
+    names = [c.name for c in COMMANDS]
+    parser.add_argument(
+        "command", nargs="?", choices=names, metavar="COMMAND", help="one of the commands below"
+    )
+    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 
 
