@@ -39,6 +39,8 @@ class Document:
     api_version: str = field(init=False, compare=False, repr=False)
     #: A Kubernetes-style object: a mapping whose apiVersion and kind are strings.
     is_object: bool = field(init=False, compare=False, repr=False)
+    #: API group ('' for the core group).
+    group: str = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         data = self.data
@@ -51,15 +53,12 @@ class Document:
             set_(self, "kind", kind if isinstance(kind, str) else str(kind))
             set_(self, "api_version", api if isinstance(api, str) else str(api))
             set_(self, "is_object", is_object)
+            set_(self, "group", api_group(self.api_version))
         else:
             object.__setattr__(self, "kind", "")
             object.__setattr__(self, "api_version", "")
             object.__setattr__(self, "is_object", False)
-
-    @property
-    def group(self) -> str:
-        """API group ('' for the core group)."""
-        return api_group(self.api_version)
+            object.__setattr__(self, "group", "")
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -109,6 +108,7 @@ def document(file: str, line: int, index: int, data: Any) -> Document:
         kind=kind,
         api_version=api,
         is_object=is_object,
+        group=api.rsplit("/", 1)[0] if "/" in api else "",
     )
     return doc
 

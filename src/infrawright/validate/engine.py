@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -249,14 +250,16 @@ def _validate(
         f if f.rule not in overrides else _with_severity(f, Severity(overrides[f.rule]))
         for f in findings
     ]
+    per_kind: Counter[tuple[str, str]] = Counter(
+        (obj.api_version, obj.kind) for build in analysis.builds.values() for obj in build.objects
+    )
     unchecked: set[str] = set()
     checked = 0
-    for build in analysis.builds.values():
-        for obj in build.objects:
-            if store.has(obj):
-                checked += 1
-            else:
-                unchecked.add(f"{obj.api_version}/{obj.kind}")
+    for (api_version, kind), count in per_kind.items():
+        if store.has_kind(api_version, kind):
+            checked += count
+        else:
+            unchecked.add(f"{api_version}/{kind}")
     unique = sorted(set(findings), key=Finding.sort_key)
     result = ValidationResult(analysis, tuple(unique), tuple(sorted(unchecked)), checked)
     if key is not None and not model.looked_up:

@@ -71,10 +71,12 @@ class SchemaStore:
     def has(self, doc: Document) -> bool:
         return self.key(doc) in self.schemas
 
+    def has_kind(self, api_version: str, kind: str) -> bool:
+        return _gvk(api_version, kind) in self.schemas
+
     @staticmethod
     def key(doc: Document) -> GVK:
-        version = doc.api_version.rsplit("/", 1)[-1]
-        return (doc.group, version, doc.kind)
+        return _gvk(doc.api_version, doc.kind)
 
     def errors(self, doc: Document) -> list[tuple[str, str]]:
         """(JSON path, message) for every schema violation of ``doc``."""
@@ -91,6 +93,11 @@ class SchemaStore:
             path = ".".join(str(p) for p in err.absolute_path) or "(root)"
             out.append((path, err.message))
         return out
+
+
+def _gvk(api_version: str, kind: str) -> GVK:
+    group, _, version = api_version.rpartition("/")
+    return (group, version, kind)
 
 
 def crd_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
