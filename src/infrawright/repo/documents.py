@@ -113,6 +113,34 @@ def document(file: str, line: int, index: int, data: Any) -> Document:
     return doc
 
 
+#: Every field of a :class:`Document`: what :func:`fields_of` keeps and
+#: :func:`from_fields` restores.
+FIELDS = ("file", "line", "index", "data", "kind", "api_version", "is_object", "group")
+
+
+def fields_of(doc: Document) -> dict[str, Any]:
+    """A document as plain data (for the parse cache), its derived fields included."""
+    return {name: getattr(doc, name) for name in FIELDS}
+
+
+def from_fields(fields: dict[str, Any]) -> Document:
+    """The document :func:`fields_of` gave (the mapping is copied, not shared): nothing
+    is worked out again, so thousands of documents come back from the cache at the cost
+    of a dict copy each."""
+    doc = object.__new__(Document)
+    object.__setattr__(doc, "__dict__", dict(fields))
+    return doc
+
+
+def reindexed(doc: Document, index: int) -> Document:
+    """``doc`` with another index (a built object whose data is its source's)."""
+    fields = dict(doc.__dict__)
+    fields["index"] = index
+    new = object.__new__(Document)
+    object.__setattr__(new, "__dict__", fields)
+    return new
+
+
 #: (Is the first ``version:`` value quoted? None without one; for each block sequence
 #: under a key, is it indented below the key?) The repository's conventions vote with
 #: these; they are found when a file is parsed and kept with its parse.

@@ -41,13 +41,14 @@ from infrawright.repo.documents import (
     ParseProblem,
     Style,
     YamlFile,
-    document,
+    fields_of,
+    from_fields,
     parse_bytes,
     read_bytes,
 )
 
 #: Bump when what a parse produces changes (the loader, the Document fields).
-FORMAT = 5
+FORMAT = 6
 
 #: A file whose status changed less than this long before it was read is not trusted by
 #: its ``stat`` signature next time: file times come from a clock that ticks every few
@@ -57,13 +58,13 @@ SETTLED_NS = 100_000_000
 COARSE_SETTLED_NS = 3_000_000_000
 
 Signature = tuple[int, int, int, int, int, int]
-Entry = tuple[bytes, bool, Any, list[tuple[int, int, Any]], Style, Signature | None]
+Entry = tuple[bytes, bool, Any, list[dict[str, Any]], Style, Signature | None]
 
 
 def _freeze(digest: bytes, parsed: YamlFile) -> Entry:
     problem = parsed.problem
     frozen_problem = (problem.line, problem.message) if problem else None
-    docs = [(d.line, d.index, d.data) for d in parsed.documents]
+    docs = [fields_of(d) for d in parsed.documents]
     return (digest, parsed.sops, frozen_problem, docs, parsed.style, None)
 
 
@@ -97,7 +98,7 @@ def _thaw(rel: str, entry: Entry, fresh: bool = False) -> YamlFile:
     digest, sops, problem, docs, style, _sig = entry
     return YamlFile(
         rel,
-        tuple(document(rel, line, index, data) for line, index, data in docs),
+        tuple(from_fields(fields) for fields in docs),
         ParseProblem(rel, problem[0], problem[1]) if problem else None,
         sops=sops,
         digest=digest.hex(),

@@ -18,7 +18,7 @@ from typing import Any
 from infrawright import cache
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
-from infrawright.repo.documents import Document, document, parse_text
+from infrawright.repo.documents import Document, document, parse_text, reindexed
 from infrawright.repo.listing import DIR, FILE, LINK, join
 from infrawright.repo.snapshot import file_digest
 from infrawright.validate.kustomize import Kustomize, build_wrapped
@@ -172,11 +172,13 @@ def folder_key(model: RepoModel, tool: Kustomize, ks: FluxKustomization, folder:
     return cache.quick_key("build", 5, tool.describe(), ks.doc.spec, folder, files)
 
 
-def _by_line(model: RepoModel, file: str, memo: dict[str, dict[int, Any]]) -> dict[int, Any]:
-    """Data of the documents of a repository file, by the line they start on."""
+def _by_line(
+    model: RepoModel, file: str, memo: dict[str, dict[int, Document]]
+) -> dict[int, Document]:
+    """The documents of a repository file, by the line they start on."""
     if file not in memo:
         source = model.files.get(file)
-        memo[file] = {d.line: d.data for d in source.documents} if source else {}
+        memo[file] = {d.line: d for d in source.documents} if source else {}
     return memo[file]
 
 
@@ -196,23 +198,26 @@ def cached_objects(
         stored = cache.load("builds", key)
     if not isinstance(stored, list):
         return None
-    memo: dict[str, dict[int, Any]] = {}
+    memo: dict[str, dict[int, Document]] = {}
     out = []
     for file, line, index, data in stored:
         if data is None:
-            data = _by_line(model, file, memo).get(line)
-            if data is None:
+            source = _by_line(model, file, memo).get(line)
+            if source is None:
                 return None
-        out.append(document(str(file), int(line), int(index), data))
+            out.append(reindexed(source, index))
+        else:
+            out.append(document(str(file), int(line), int(index), data))
     return out
 
 
 def store_objects(model: RepoModel, key: str, objects: Sequence[Document]) -> list[Row]:
     """Cache a build; returns the rows stored."""
-    memo: dict[str, dict[int, Any]] = {}
+    memo: dict[str, dict[int, Document]] = {}
     rows: list[Row] = []
     for o in objects:
-        same = o.line and _by_line(model, o.file, memo).get(o.line) == o.data
+        source = _by_line(model, o.file, memo).get(o.line) if o.line else None
+        same = source is not None and source.data == o.data
         rows.append((o.file, o.line, o.index, None if same else o.data))
     cache.store("builds", key, rows)
     return rows
