@@ -10,8 +10,12 @@ from infrawright.repo.documents import (
     Document,
     decode,
     document,
+    fields_of,
+    from_fields,
     parse_text,
     read_yaml_file,
+    reindexed,
+    yaml_file,
 )
 
 
@@ -118,11 +122,25 @@ def test_the_fast_constructor_builds_the_same_document(data: object) -> None:
     slow = Document("f.yaml", 3, 1, data)
     fast = document("f.yaml", 3, 1, data)
     assert fast == slow
-    assert (fast.kind, fast.api_version, fast.is_object) == (
-        slow.kind,
-        slow.api_version,
-        slow.is_object,
+    derived = ("kind", "api_version", "is_object", "group")
+    assert [getattr(fast, f) for f in derived] == [getattr(slow, f) for f in derived]
+    # kept in the parse cache as plain data and restored from it
+    restored = from_fields(fields_of(slow))
+    assert restored == slow and fields_of(restored) == fields_of(slow)
+    assert [getattr(restored, f) for f in derived] == [getattr(slow, f) for f in derived]
+    moved = reindexed(slow, 7)
+    assert moved.index == 7 and (moved.file, moved.line, moved.data) == ("f.yaml", 3, data)
+    assert fields_of(moved) == {**fields_of(slow), "index": 7} and slow.index == 1
+
+
+def test_the_fast_file_constructor_builds_the_same_file() -> None:
+    slow = parse_text("a: 1\n---\nkind: Namespace\napiVersion: v1\n", "x.yaml")
+    fast = yaml_file(
+        slow.path, slow.documents, slow.problem, slow.sops, slow.digest, slow.fresh, slow.style
     )
+    assert fast == slow
+    assert fast.objects == slow.objects and len(fast.objects) == 1
+    assert (fast.digest, fast.fresh, fast.style) == (slow.digest, slow.fresh, slow.style)
 
 
 def test_the_style_of_a_file_is_kept_with_its_parse() -> None:

@@ -45,6 +45,7 @@ from infrawright.repo.documents import (
     from_fields,
     parse_bytes,
     read_bytes,
+    yaml_file,
 )
 
 #: Bump when what a parse produces changes (the loader, the Document fields).
@@ -96,14 +97,14 @@ def settled_at(changed_ns: int, now_ns: int) -> bool:
 
 def _thaw(rel: str, entry: Entry, fresh: bool = False) -> YamlFile:
     digest, sops, problem, docs, style, _sig = entry
-    return YamlFile(
+    return yaml_file(
         rel,
         tuple(from_fields(fields) for fields in docs),
         ParseProblem(rel, problem[0], problem[1]) if problem else None,
-        sops=sops,
-        digest=digest.hex(),
-        fresh=fresh,
-        style=style,
+        sops,
+        digest.hex(),
+        fresh,
+        style,
     )
 
 
