@@ -71,18 +71,28 @@ def validate_cmd(
     from infrawright.cli.live import live
     from infrawright.repo.loader import find_root, load_repo
     from infrawright.report.text import print_validation
+    from infrawright.validate import ahead
     from infrawright.validate.engine import validate
+    from infrawright.validate.kustomize import build_plain, find_kustomize
 
     fmt = "github" if fmt == "text" and _in_actions() and output is None else fmt
     root = find_root(repo)
     _warn_unfinished(root)
     err = _err()
     progress = (lambda msg: err.print(f"[infrawright] {msg}")) if verbose else None
+
+    def build_ahead(changed: list[str]) -> None:
+        if changed:
+            ahead.start(root, changed, find_kustomize(), build_plain)
+
     with live(err, machine_output=fmt != "text", verbose=verbose):
-        model = load_repo(root, cluster=cluster, config_file=config)
-        result = validate(
-            model, crd_dirs=crd_dir or (), disable=disable.split(","), progress=progress
-        )
+        try:
+            model = load_repo(root, cluster=cluster, config_file=config, on_read=build_ahead)
+            result = validate(
+                model, crd_dirs=crd_dir or (), disable=disable.split(","), progress=progress
+            )
+        finally:
+            ahead.settle()
     if output is not None:
         output.write_text(_render(result, fmt) + "\n", encoding="utf-8")
         print_validation(result, _out())

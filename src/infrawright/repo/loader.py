@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -134,8 +134,10 @@ def load_repo(
     cluster: str | None = None,
     config: Config | None = None,
     config_file: Path | None = None,
+    on_read: Callable[[list[str]], None] | None = None,
 ) -> RepoModel:
-    """Read a repository into a :class:`RepoModel`.
+    """Read a repository into a :class:`RepoModel`. ``on_read`` is told which files
+    changed since the last read (parsed again), before the model is made.
 
     Raises :class:`RepoLoadError` when nothing can be checked: no Flux Kustomization
     anywhere, or a cluster file that cannot be read.
@@ -148,6 +150,8 @@ def load_repo(
         paths, problems, listings = iter_yaml_paths(root)
     with phase("read and parse", total=len(paths)):
         files = read_files(root, paths)
+    if on_read is not None:
+        on_read([rel for rel, f in files.items() if f.fresh])
     with phase("repository model"), paused_gc():
         return model_from_files(
             root, files, problems, config=config, cluster=chosen, listings=listings

@@ -21,7 +21,9 @@ from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.progress import Phase, phase
 from infrawright.repo.documents import Document, parse_text
 from infrawright.repo.listing import FILE
+from infrawright.validate import ahead
 from infrawright.validate.batch import (
+    FLUX_EXTRAS,
     Member,
     Row,
     batch_folder,
@@ -377,19 +379,24 @@ def _cached_builds(
     done: dict[int, Build] = {}
     keys: dict[int, str] = {}
     if cache.enabled():
+        plain: list[str] = []
         for ks in todo:
             folder = cache_folder(model, ks)
             if folder is None:
                 continue
+            names = model.listings.names(folder)
+            generated = not any(names.get(n, 0) & FILE for n in KUSTOMIZATION_FILES)
+            if not generated and not any(key in ks.doc.spec for key in FLUX_EXTRAS):
+                plain.append(folder)
             key = folder_key(model, tool, ks, folder)
             if key is None:
                 continue
             keys[id(ks)] = key
             hit = cached_objects(model, key, recent)
             if hit is not None:
-                names = model.listings.names(folder)
-                generated = not any(names.get(n, 0) & FILE for n in KUSTOMIZATION_FILES)
                 done[id(ks)] = Build(ks, folder, objects=tuple(hit), generated=generated, key=key)
+        if len(todo) == len(model.kustomizations):
+            ahead.remember(model.root, tool, plain)
     return done, keys
 
 
