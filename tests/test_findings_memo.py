@@ -74,3 +74,56 @@ def test_findings_that_needed_more_than_the_walk_are_not_kept(repo: Path) -> Non
     result, phases = run(repo)
     assert "rules" in phases
     assert any(f.file == "namespaces/kong/.drafts/draft.yaml" for f in result.findings)
+
+
+def _edit_values(repo: Path) -> None:
+    release = repo / "namespaces/kong/helm-release.yaml"
+    release.write_text(release.read_text().replace("  values:\n", "  values:\n    x: 1\n", 1))
+
+
+def _uncached(repo: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
+    with monkeypatch.context() as off:
+        off.setenv("INFRAWRIGHT_CACHE", "off")
+        result, _phases = run(repo)
+    return sorted((f.rule, f.file, f.message) for f in result.findings)
+
+
+def test_an_edit_inside_a_manifest_keeps_the_findings_of_the_shape_rules(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IW001, IW002 and IW010 read only the repository's shape (listings, kustomization
+    files, the Flux Kustomizations): an edit to a HelmRelease's values leaves it as it
+    was, so their findings are kept; the other rules run."""
+    (repo / "namespaces/kong/orphan.yaml").write_text("kind: ConfigMap\napiVersion: v1\n")
+    _first, phases = run(repo)
+    assert "rules" in phases
+    _edit_values(repo)
+    result, phases = run(repo)
+    assert "rules" in phases and "rules that need no build" not in phases
+    assert [(f.rule, f.file) for f in result.findings] == [("IW010", "namespaces/kong/orphan.yaml")]
+    assert sorted((f.rule, f.file, f.message) for f in result.findings) == _uncached(
+        repo, monkeypatch
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["new orphan file", "resource dropped from a kustomization", "cluster file edited"],
+)
+def test_a_change_to_the_shape_runs_the_shape_rules_again(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    run(repo)
+    if change == "new orphan file":
+        (repo / "namespaces/kong/orphan.yaml").write_text("kind: ConfigMap\napiVersion: v1\n")
+    elif change == "resource dropped from a kustomization":
+        kustomization = repo / "namespaces/kong/kustomization.yaml"
+        kustomization.write_text(kustomization.read_text().replace("  - helm-release.yaml\n", ""))
+    else:
+        cluster = repo / "clusters/local-kube/infrastructure.yaml"
+        cluster.write_text(cluster.read_text().replace("path: ./namespaces/kong", "path: ./gone"))
+    result, phases = run(repo)
+    assert "rules that need no build" in phases
+    found = sorted((f.rule, f.file, f.message) for f in result.findings)
+    assert any(rule == "IW010" for rule, _file, _message in found), found
+    assert found == _uncached(repo, monkeypatch)

@@ -62,7 +62,37 @@ class RepoModel:
             repr(self.config),
             [repr(p) for p in self.problems],
             files,
-            list(self.listed.items()),  # in the walk's order, which is stable
+            self._listed_key,
+        )
+
+    @cached_property
+    def _listed_key(self) -> str:
+        # in the walk's order, which is stable
+        return cache.quick_key("listings", list(self.listed.items()))
+
+    @cached_property
+    def shape_key(self) -> str | None:
+        """What identifies the repository's shape, which an edit inside a manifest does
+        not change: the code, the settings, the walk's folder listings, the files that
+        define Flux Kustomizations and every kustomization file (by hash). None when one
+        of those files has no hash."""
+        names = ("kustomization.yaml", "kustomization.yml")
+        flux = {ks.doc.file for ks in self.kustomizations}
+        files = [
+            (rel, f.digest)
+            for rel, f in self.files.items()
+            if rel in flux or rel.rpartition("/")[2] in names
+        ]
+        if not all(digest for _rel, digest in files):
+            return None
+        return cache.quick_key(
+            "shape",
+            cache.code_version(),
+            self.real_root,
+            self.cluster,
+            repr(self.config),
+            files,
+            self._listed_key,
         )
 
     @cached_property

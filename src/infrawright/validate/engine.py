@@ -214,6 +214,12 @@ def _validate(
     ]
     early: list[Finding] = []
     early_done: set[str] = set()
+    shaped = [rule_id for rule_id, rule, _check in wanted if not rule.needs_builds]
+    shape_key = _shape_key(model, shaped)
+    kept = _recalled_rows(shape_key) if shape_key is not None else None
+    if kept is not None:  # the repository's shape is as it was: their findings too
+        early.extend(kept)
+        early_done.update(shaped)
 
     def model_rules() -> None:
         """The rules that read only the repository model, while kustomize builds."""
@@ -224,9 +230,16 @@ def _validate(
                 if not rule.needs_builds:
                     early.extend(check(ctx))
                     early_done.add(rule_id)
+        if shape_key is not None and not model.looked_up:  # nothing beyond the key was read
+            cache.store("findings", shape_key, _rows(early))
 
     analysis = analyze(
-        model, tool=tool, progress=progress, reuse=reuse, changed=changed, meanwhile=model_rules
+        model,
+        tool=tool,
+        progress=progress,
+        reuse=reuse,
+        changed=changed,
+        meanwhile=model_rules if kept is None else None,
     )
     crd_dirs = list(crd_dirs)
     with phase("findings kept from an earlier run"):
@@ -237,6 +250,8 @@ def _validate(
     with phase("CRD schemas"):
         store = schema_store(model, crd_dirs)
     ctx = Context(model, analysis.builds, analysis.index, analysis.graph, store)
+    if shaped and not early_done:  # no moment beside the builds: run them here
+        model_rules()
     findings: list[Finding] = list(early)
     with phase("rules", total=len(wanted)) as step:
         for rule_id, rule, check in wanted:
@@ -291,26 +306,53 @@ def _memo_key(
     return cache.quick_key("findings", MEMO_FORMAT, model.content_key, sorted(off), folders, builds)
 
 
+def _shape_key(model: RepoModel, rule_ids: list[str]) -> str | None:
+    """What identifies the findings of the rules that read only the model (``rule_ids``)
+    when that is their repository's shape (:attr:`RepoModel.shape_key`): None when there
+    are no such rules, no cache, or the file system was already asked beyond the walk."""
+    if not rule_ids or not cache.enabled() or model.looked_up or model.shape_key is None:
+        return None
+    return cache.quick_key("shape-findings", MEMO_FORMAT, model.shape_key, rule_ids)
+
+
+Row = tuple[str, int | None, str, str, str | None, str, str]
+
+
+def _rows(findings: Iterable[Finding]) -> list[Row]:
+    return [
+        (f.file, f.line, f.rule, str(f.severity), f.resource, f.message, f.hint) for f in findings
+    ]
+
+
+def _from_rows(rows: object) -> list[Finding] | None:
+    if not isinstance(rows, list):
+        return None
+    try:
+        return [
+            Finding(file, line, rule, Severity(severity), resource, message, hint)
+            for file, line, rule, severity, resource, message, hint in rows
+        ]
+    except (TypeError, ValueError):
+        return None
+
+
+def _recalled_rows(key: str) -> list[Finding] | None:
+    return _from_rows(cache.load("findings", key))
+
+
 def _recalled(analysis: Analysis, key: str) -> ValidationResult | None:
     stored = cache.load("findings", key)
     if not isinstance(stored, tuple) or len(stored) != 3:
         return None
     rows, unchecked, checked = stored
-    try:
-        findings = tuple(
-            Finding(file, line, rule, Severity(severity), resource, message, hint)
-            for file, line, rule, severity, resource, message, hint in rows
-        )
-    except (TypeError, ValueError):
+    findings = _from_rows(rows)
+    if findings is None:
         return None
-    return ValidationResult(analysis, findings, tuple(unchecked), int(checked))
+    return ValidationResult(analysis, tuple(findings), tuple(unchecked), int(checked))
 
 
 def _remember(key: str, result: ValidationResult) -> None:
-    rows = [
-        (f.file, f.line, f.rule, str(f.severity), f.resource, f.message, f.hint)
-        for f in result.findings
-    ]
+    rows = _rows(result.findings)
     cache.store("findings", key, (rows, list(result.unchecked_kinds), result.schema_checked))
 
 
