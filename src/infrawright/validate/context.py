@@ -35,6 +35,29 @@ class Context:
             for obj in build.objects:
                 yield build.kustomization, obj
 
+    def of_kind(self, *kinds: str) -> list[tuple[FluxKustomization, Document]]:
+        """The built objects of these kinds (any API group), in build order."""
+        if len(kinds) == 1:
+            return self._by_kind.get(kinds[0], [])
+        wanted = set(kinds)
+        return [(ks, obj) for ks, obj in self._in_order if obj.kind in wanted]
+
+    @cached_property
+    def _by_kind(self) -> dict[str, list[tuple[FluxKustomization, Document]]]:
+        """Built objects by kind, sorted out once: most rules want a few kinds only."""
+        out: dict[str, list[tuple[FluxKustomization, Document]]] = {}
+        for ks, obj in self._in_order:
+            known = out.get(obj.kind)
+            if known is None:
+                out[obj.kind] = [(ks, obj)]
+            else:
+                known.append((ks, obj))
+        return out
+
+    @cached_property
+    def _in_order(self) -> list[tuple[FluxKustomization, Document]]:
+        return list(self.built())
+
     def helm_releases(self) -> Iterator[tuple[FluxKustomization, HelmRelease]]:
         return iter(self._helm_releases)
 
@@ -43,8 +66,8 @@ class Context:
         """Found once: several rules walk every HelmRelease."""
         return [
             (ks, HelmRelease.parse_doc(obj))
-            for ks, obj in self.built()
-            if obj.kind == "HelmRelease" and obj.group == HELM_GROUP
+            for ks, obj in self.of_kind("HelmRelease")
+            if obj.group == HELM_GROUP
         ]
 
     def monitoring_stacks(self) -> list[str]:

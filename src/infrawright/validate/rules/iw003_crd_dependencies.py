@@ -41,7 +41,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         if ks is None:
             continue
         direct = {model.label_of(d) for d in ks.depends_on}
-        children = _children(ctx, consumer)
+        children: set[str] | None = None  # worked out when a use is not depended on
         reported: set[str] = set()
         for use in uses:
             if direct & set(use.providers) or use.group in reported:
@@ -49,6 +49,8 @@ def check(ctx: Context) -> Iterator[Finding]:
             reported.add(use.group)
             line = ctx.line_of(ks.doc, ["spec", "dependsOn"]) or ks.doc.line
             wanted = use.providers[0]
+            if children is None:
+                children = _children(ctx, consumer)
             if set(use.providers) <= children:
                 # A parent cannot wait for a Kustomization it applies itself.
                 yield RULE.at(

@@ -35,8 +35,8 @@ LEVELS = ("privileged", "baseline", "restricted")
 
 def check(ctx: Context) -> Iterator[Finding]:
     seen: set[tuple[str, str]] = set()
-    for _ks, obj in ctx.built():
-        if obj.kind != "Namespace" or obj.group != "" or (obj.file, obj.name) in seen:
+    for _ks, obj in ctx.of_kind("Namespace"):
+        if obj.group != "" or (obj.file, obj.name) in seen:
             continue
         seen.add((obj.file, obj.name))
         labels = obj.metadata.get("labels") or {}

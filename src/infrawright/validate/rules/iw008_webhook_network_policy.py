@@ -72,7 +72,8 @@ def check(ctx: Context) -> Iterator[Finding]:
     urls = ctx.helm_repository_urls()
     policies: dict[str, list[Document]] = {}
     plain: set[str] = set()
-    for _ks, obj in ctx.built():
+    policy_kinds = ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "NetworkPolicy")
+    for _ks, obj in ctx.of_kind(*policy_kinds):
         if obj.group == CILIUM and obj.kind == "CiliumNetworkPolicy":
             policies.setdefault(obj.namespace or "", []).append(obj)
         elif obj.group == CILIUM and obj.kind == "CiliumClusterwideNetworkPolicy":

@@ -52,9 +52,8 @@ def check(ctx: Context) -> Iterator[Finding]:
                 if isinstance(artifact, dict) and artifact.get("name"):
                     namespace = doc.namespace or "flux-system"
                     known.add(("ExternalArtifact", namespace, str(artifact["name"])))
-    for _ks, obj in ctx.built():
-        if obj.kind in SOURCE_KINDS:
-            known.add((obj.kind, obj.namespace or "", obj.name))
+    for _ks, obj in ctx.of_kind(*SOURCE_KINDS):
+        known.add((obj.kind, obj.namespace or "", obj.name))
 
     def same_kind(kind: str) -> list[str]:
         return sorted({n for k, _, n in known if k == kind})

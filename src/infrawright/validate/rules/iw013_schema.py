@@ -32,8 +32,11 @@ MAX_PER_OBJECT = 5
 
 def check(ctx: Context) -> Iterator[Finding]:
     seen: set[tuple[str, int, str]] = set()
-    objects = [obj for _ks, obj in ctx.built()]
-    built_files = {o.file for o in objects}
+    kinds = {kind for _group, _version, kind in ctx.schemas.schemas}
+    if not kinds:
+        return  # no schema at all: nothing to check
+    objects = [obj for _ks, obj in ctx.of_kind(*kinds)]
+    built_files = {obj.file for _ks, obj in ctx.built()}
     # Flux Kustomizations in files no build covers (e.g. the bootstrap is not local).
     objects += [ks.doc for ks in ctx.model.kustomizations if ks.doc.file not in built_files]
     for obj in objects:
