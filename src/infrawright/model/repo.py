@@ -112,6 +112,18 @@ class RepoModel:
         paths resolved): results that depend on more than the files and the walk."""
         return []
 
+    @cached_property
+    def source_urls(self) -> Mapping[str, str]:
+        """HelmRepository and OCIRepository names to their URLs, from every file (found
+        once: the index, several rules and the planner ask)."""
+        urls: dict[str, str] = {}
+        for doc in self.objects():
+            if doc.kind in ("HelmRepository", "OCIRepository"):
+                url = doc.spec.get("url")
+                if isinstance(url, str):
+                    urls[doc.name] = url
+        return urls
+
     def documents(self) -> list[Document]:
         return [d for f in self.files.values() for d in f.documents]
 

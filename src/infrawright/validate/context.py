@@ -101,13 +101,7 @@ class Context:
 
 def helm_repository_urls(model: RepoModel) -> dict[str, str]:
     """HelmRepository and OCIRepository names to their URLs, from every file."""
-    urls: dict[str, str] = {}
-    for doc in model.objects():
-        if doc.kind in ("HelmRepository", "OCIRepository"):
-            url = doc.spec.get("url")
-            if isinstance(url, str):
-                urls[doc.name] = url
-    return urls
+    return dict(model.source_urls)
 
 
 def runs_cilium(model: RepoModel, index: CrdIndex) -> bool:
