@@ -19,15 +19,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from infrawright.apply import safe_target
 from infrawright.errors import InfrawrightError
 from infrawright.implement import Outcome, settle, validate_in_scratch
 from infrawright.model.flux import HELM_GROUP, KUSTOMIZE_GROUP
 from infrawright.model.repo import RepoModel
 from infrawright.plan.facts import RepoFacts
-from infrawright.plan.model import DNS_LABEL, Plan
+from infrawright.plan.model import DNS_LABEL, parse_plan, plan_json
 from infrawright.plan.rules import plan_request
 from infrawright.render.changeset import Changeset, Review
 from infrawright.repo.conventions import infer
@@ -123,7 +121,7 @@ class Tools:
             return False, str(exc)
         except InfrawrightError as exc:
             return False, str(exc)
-        except (ValidationError, ValueError, OSError) as exc:
+        except (ValueError, OSError) as exc:
             return False, f"{name}: {exc}"
         except Exception as exc:  # the boundary: a model gets a message, never a crash
             return False, f"{name}: internal error ({type(exc).__name__}: {exc})"
@@ -218,7 +216,7 @@ class Tools:
         understand the request comes back as a tool error)."""
         model = self.model()
         result = plan_request(request, model.catalog, facts=RepoFacts.from_model(model))
-        return result.model_dump(mode="json")
+        return plan_json(result)
 
     def implement(self, request: str, dry_run: bool = False) -> dict[str, Any]:
         """The whole pipeline for a request (rule planner, render, validate, write);
@@ -233,7 +231,7 @@ class Tools:
         it unless ``dry_run``; returns the report."""
         from infrawright.implement import implement
 
-        parsed = Plan.model_validate(plan)
+        parsed = parse_plan(plan)
         model = self.model()
         store = SessionStore(model.root)
 
@@ -241,7 +239,7 @@ class Tools:
             return store.record(
                 changes,
                 request=parsed.request,
-                plan=parsed.model_dump(mode="json"),
+                plan=plan_json(parsed),
                 decisions=[],
                 planner="tools",
             ).id

@@ -15,7 +15,7 @@ from infrawright.implement import Outcome, Progress, implement
 from infrawright.model.repo import RepoModel
 from infrawright.plan.decisions import apply_decisions
 from infrawright.plan.facts import RepoFacts
-from infrawright.plan.model import Plan
+from infrawright.plan.model import Plan, plan_json
 from infrawright.plan.rules import ChartOption, plan_request
 from infrawright.progress import phase
 from infrawright.render.changeset import Changeset
@@ -74,7 +74,7 @@ def run_request(
         session = store.record(
             changes,
             request=request,
-            plan=plan.model_dump(mode="json"),
+            plan=plan_json(plan),
             decisions=list(decisions or []),
             parent=parent,
             notes=notes,

@@ -8,9 +8,11 @@ on/off, and chart version. Anything else is kept and reported, never silently dr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import cast
 
 from infrawright.catalog import Catalog
+from infrawright.catalog.schema import PssLevel
 from infrawright.plan.matching import match_catalog
 from infrawright.plan.model import (
     DNS_LABEL,
@@ -79,7 +81,7 @@ def _recognised(low: str, catalog: Catalog) -> bool:
 
 
 def _note(op: Operation, note: str) -> Operation:
-    return op.model_copy(update={"review": (*op.review, note)})
+    return replace(op, review=(*op.review, note))
 
 
 def _product(op: Operation, low: str, catalog: Catalog) -> Operation:
@@ -96,10 +98,10 @@ def _pss(op: Operation, low: str) -> Operation:
     match = _PSS.search(low)
     if not match or not isinstance(op, AddHelmComponent | AddPlainComponent):
         return op
-    level = match.group(1)
+    level = cast(PssLevel, match.group(1))  # the pattern names only the three levels
     if level == op.pss_level:
         return op
-    return op.model_copy(update={"pss_level": level, "pss_reason": "chosen by the user"})
+    return replace(op, pss_level=level, pss_reason="chosen by the user")
 
 
 def _namespace(op: Operation, low: str) -> Operation:
@@ -109,16 +111,16 @@ def _namespace(op: Operation, low: str) -> Operation:
     name = match.group("ns") or match.group("ns2")
     if not name or not DNS_LABEL.match(name) or name == op.namespace:
         return op
-    return op.model_copy(update={"namespace": name})
+    return replace(op, namespace=name)
 
 
 def _monitoring(op: Operation, low: str) -> Operation:
     if not isinstance(op, AddHelmComponent):
         return op
     if _NO_MONITORING.search(low):
-        return op.model_copy(update={"monitoring": False}) if op.monitoring else op
+        return replace(op, monitoring=False) if op.monitoring else op
     if _MONITORING.search(low):
-        return op.model_copy(update={"monitoring": True}) if not op.monitoring else op
+        return replace(op, monitoring=True) if not op.monitoring else op
     return op
 
 
@@ -129,7 +131,7 @@ def _version(op: Operation, text: str) -> Operation:
     version = match.group(0)
     if isinstance(op, AddHelmComponent) and op.chart.version != version:
         chart = ChartRef(name=op.chart.name, repository=op.chart.repository, version=version)
-        return op.model_copy(update={"chart": chart})
+        return replace(op, chart=chart)
     if isinstance(op, SetChartVersion) and op.version != version:
-        return op.model_copy(update={"version": version})
+        return replace(op, version=version)
     return op

@@ -8,7 +8,7 @@ says what was understood and gives example phrasings.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from infrawright.catalog import Catalog, CatalogEntry
 from infrawright.errors import InfrawrightError
@@ -135,12 +135,9 @@ def helm_op(entry: CatalogEntry) -> AddHelmComponent:
 def _custom_chart(text: str, chart: ChartOption, entry: CatalogEntry | None) -> AddHelmComponent:
     if entry is not None and entry.chart is not None and entry.chart.name == chart.name:
         base = helm_op(entry)
-        return base.model_copy(
-            update={
-                "chart": ChartRef(
-                    name=chart.name, repository=chart.repository, version=chart.version
-                )
-            }
+        return replace(
+            base,
+            chart=ChartRef(name=chart.name, repository=chart.repository, version=chart.version),
         )
     name = re.sub(r"[^a-z0-9-]", "-", chart.name.lower()).strip("-")[:63] or "component"
     return AddHelmComponent(
