@@ -19,7 +19,7 @@ from infrawright.model.repo import RepoModel
 from infrawright.render.changeset import Changeset
 from infrawright.repo import snapshot
 from infrawright.repo.documents import YamlFile, parse_bytes, read_bytes
-from infrawright.repo.listing import DIR, FILE, LINK, scan
+from infrawright.repo.listing import DIR, FILE, LINK, patched, scan
 from infrawright.repo.loader import load_repo, with_changes
 from infrawright.repo.segments import reparse, split_documents, split_lines
 from infrawright.scratch import scratch_copy
@@ -380,6 +380,47 @@ def test_a_changed_model_lists_the_folders_the_change_created(example_copy: Path
     assert "redis" in dict(changed.listings.get("namespaces"))
     assert dict(changed.listings.get("namespaces/redis")) == {"kustomization.yaml": FILE}
     assert changed.listed["namespaces/kong"] == model.listed["namespaces/kong"]  # kept
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["new component", "file deleted", "folder emptied", "nested new folder", "hidden folder"],
+)
+def test_patched_listings_are_the_listings_of_the_tree_with_the_change_written(
+    example_copy: Path, tmp_path: Path, change: str
+) -> None:
+    """What a model of a changed copy knows of its folders (worked out from the walk and
+    the change) is what listing the copy with the change written gives."""
+    model = load_repo(example_copy)
+    body = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+    by_change: dict[str, dict[str, bytes | None]] = {
+        "new component": {
+            "namespaces/redis/kustomization.yaml": b"resources: [helm-release.yaml]\n",
+            "namespaces/redis/helm-release.yaml": body,
+            "clusters/local-kube/infrastructure.yaml": body,
+        },
+        "file deleted": {"namespaces/kong/helm-release.yaml": None},
+        "folder emptied": {
+            f"namespaces/postgres/{p.name}": None
+            for p in (example_copy / "namespaces/postgres").iterdir()
+        },
+        "nested new folder": {"namespaces/kong/extra/deep/cm.yaml": body},
+        "hidden folder": {"namespaces/kong/.drafts/cm.yaml": body},
+    }
+    changes = by_change[change]
+    copy = copy_repo(example_copy, tmp_path / "copy")
+    apply_changes(copy, Changeset(files=changes))
+    listed = patched(model.listed, model.root, changes)
+    folders = {rel for rel in changes for rel in [rel.rsplit("/", 1)[0]]}
+    folders |= {"/".join(f.split("/")[:n]) or "." for f in folders for n in range(4)}
+    for folder in sorted(folders):
+        on_disk = copy / folder
+        if on_disk.is_dir():
+            assert listed[folder] == scan(str(on_disk)), folder
+        else:
+            assert folder not in listed, folder
+    kept = {f for f in model.listed if f not in folders}
+    assert all(listed[f] == model.listed[f] for f in kept)
 
 
 def test_a_folder_holding_a_symlink_gets_no_build_cache_key(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from infrawright.apply import apply_atomically, apply_changes, safe_target
-from infrawright.model.repo import RepoModel
+from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.plan.model import Plan, subject
 from infrawright.progress import phase
 from infrawright.recreate import recreate_reasons
@@ -21,10 +21,12 @@ from infrawright.render.changeset import Changeset
 from infrawright.render.edits import render_plan
 from infrawright.render.engine import Renderer
 from infrawright.repo.conventions import infer
+from infrawright.repo.listing import LINK, scan
 from infrawright.repo.loader import with_changes
-from infrawright.scratch import ScratchCopy, background_copy
+from infrawright.scratch import ScratchCopy, background_copy, link_folders, partial_copy
 from infrawright.sessions import SessionStore
-from infrawright.validate.engine import ValidationResult, validate
+from infrawright.validate.batch import cache_folder
+from infrawright.validate.engine import ValidationResult, kept_builds, validate
 from infrawright.validate.finding import Finding
 from infrawright.vcs import dirty
 
@@ -98,13 +100,18 @@ def validate_in_scratch(
     before: ValidationResult | None = None,
     copy: ScratchCopy | None = None,
 ) -> tuple[RepoModel, ValidationResult]:
-    """Copy the repository (or use ``copy``, started earlier), apply the change there,
-    load and validate the copy.
+    """Apply the change in a copy of the repository (``copy``, started earlier, else one
+    made now), load and validate the copy.
 
     Only the changed files are parsed again, and builds of ``before`` that no changed
     file can affect are reused; every rule and schema check still runs on the whole
-    changed tree.
+    changed tree. With ``before`` and no ``copy``, the copy holds only the folders the
+    builds left to do read (see :func:`_validate_in_part`) when that is enough.
     """
+    if copy is None and before is not None:
+        done = _validate_in_part(model, changes, crd_dirs, before)
+        if done is not None:
+            return done
     with background_copy(model.root) if copy is None else nullcontext(copy) as ready:
         scratch = ready.path()
         apply_changes(scratch, changes)
@@ -112,6 +119,68 @@ def validate_in_scratch(
             after = with_changes(model, scratch, changes.files)
         reuse = before.analysis.builds if before is not None else None
         result = validate(after, crd_dirs=crd_dirs, reuse=reuse, changed=set(changes.files))
+        return after, result
+
+
+def partial_copy_possible(model: RepoModel) -> bool:
+    """Can a change to ``model`` be validated in a partial copy? Not when validating it
+    asked the file system for more than its files and folder listings, nor when it holds
+    a symlink (a partial copy would resolve it differently)."""
+    if model.looked_up:
+        return False
+    return not any(flags & LINK for listing in model.listed.values() for _n, flags in listing)
+
+
+def _listed_as_made(after: RepoModel, scratch: Path, folders: list[str]) -> bool:
+    """Does every folder under ``folders`` in the partial copy hold what the changed
+    model's listings say (the listings its build cache keys are made from)?"""
+    for rel, listing in after.listed.items():
+        inside = any(rel == f or rel.startswith(f + "/") for f in folders)
+        if inside and scan(str(scratch / rel)) != listing:
+            return False
+    return True
+
+
+def _validate_in_part(
+    model: RepoModel, changes: Changeset, crd_dirs: list[Path], before: ValidationResult
+) -> tuple[RepoModel, ValidationResult] | None:
+    """Validate the change in a copy that holds only the folders of the Kustomizations to
+    build again, with the change written; every other file is read from the repository
+    itself (:meth:`RepoModel.source_root`) and every folder is known from the walk's
+    listings. Making that copy costs a few links instead of one per file of the
+    repository. None when it cannot be trusted to give what a full copy gives: a build
+    to do reads outside its folder, the copy would miss a symlink or a changed CRD
+    folder, or the rules asked the file system for anything (then a full copy is used)."""
+    if not partial_copy_possible(model):
+        return None
+    written = changes.files
+    for rel in model.config.crd_dirs:
+        if any(path.startswith(rel.strip("/") + "/") for path in written):
+            return None
+    with partial_copy(model.root) as scratch:
+        with phase("changed files parsed"):
+            after = with_changes(model, scratch, written)
+        kept = kept_builds(after, before.analysis.builds, written)
+        folders = []
+        for ks in after.kustomizations:
+            if after.label(ks) in kept or not after.is_local(ks):
+                continue
+            if isinstance(after.resolve(ks), PathProblem):
+                continue  # not built: nothing to read
+            folder = cache_folder(after, ks)
+            if folder is None:
+                return None
+            folders.append(folder)
+        if not link_folders(model.root, scratch, folders):
+            return None
+        apply_changes(scratch, changes)
+        if not _listed_as_made(after, scratch, folders):
+            return None  # never build (and cache) what the model does not describe
+        result = validate(
+            after, crd_dirs=crd_dirs, reuse=before.analysis.builds, changed=set(written)
+        )
+        if after.looked_up:
+            return None
         return after, result
 
 
@@ -132,17 +201,13 @@ def implement(
     is the copy to validate the change in, when the caller started it already.
     """
     say = progress or (lambda _msg: None)
-    if copy is not None:
-        return _implement(model, plan, copy, dry_run, crd_dirs or [], say, record)
-    # The copy is made while the repository is validated, and removed without waiting.
-    with background_copy(model.root, detach_removal=True) as made:
-        return _implement(model, plan, made, dry_run, crd_dirs or [], say, record)
+    return _implement(model, plan, copy, dry_run, crd_dirs or [], say, record)
 
 
 def _implement(
     model: RepoModel,
     plan: Plan,
-    copy: ScratchCopy,
+    copy: ScratchCopy | None,
     dry_run: bool,
     crd_dirs: list[Path],
     say: Progress,
@@ -150,6 +215,23 @@ def _implement(
 ) -> Outcome:
     say("Loading repository patterns...")
     before = validate(model, crd_dirs=crd_dirs)
+    if copy is not None or partial_copy_possible(model):
+        return _render_and_settle(model, plan, copy, before, dry_run, crd_dirs, say, record)
+    # A full copy it will be: made while the change is rendered, removed without waiting.
+    with background_copy(model.root, detach_removal=True) as made:
+        return _render_and_settle(model, plan, made, before, dry_run, crd_dirs, say, record)
+
+
+def _render_and_settle(
+    model: RepoModel,
+    plan: Plan,
+    copy: ScratchCopy | None,
+    before: ValidationResult,
+    dry_run: bool,
+    crd_dirs: list[Path],
+    say: Progress,
+    record: Callable[[Changeset], str] | None,
+) -> Outcome:
     with phase("conventions"):
         conventions = infer(model)
     renderer = Renderer(before.analysis, conventions)

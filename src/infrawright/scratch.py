@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -325,3 +325,41 @@ def _remove_stale(base: Path) -> None:
                 shutil.rmtree(old, ignore_errors=True)
         except OSError:
             continue
+
+
+@contextmanager
+def partial_copy(root: Path) -> Iterator[Path]:
+    """A new, empty folder for a partial copy of ``root``, where :func:`link_folders`
+    puts the folders a change's builds read; removed when the block ends. It is made
+    where a full copy would be, so its files can be hard links."""
+    parent = _parent(root)
+    folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def link_folders(root: Path, copy: Path, folders: Collection[str]) -> bool:
+    """Put ``folders`` of ``root`` (repository-relative, with everything under them) into
+    ``copy``: hard links, or copies where links cannot be made. False, with the copy left
+    incomplete, when one of them holds a symlink (what it points to may lie outside)."""
+    done: list[str] = []
+    for rel in sorted(set(folders)):
+        if any(rel == d or rel.startswith(d + "/") for d in done):
+            continue  # inside a folder already there
+        done.append(rel)
+        source = root / rel
+        for here, dirs, files in os.walk(source):
+            into = copy / rel / os.path.relpath(here, source)
+            into.mkdir(parents=True, exist_ok=True)
+            for name in (*dirs, *files):
+                if Path(here, name).is_symlink():
+                    return False
+            for name in files:
+                src, dst = Path(here, name), into / name
+                try:
+                    os.link(src, dst)
+                except OSError:
+                    shutil.copy2(src, dst)
+    return True

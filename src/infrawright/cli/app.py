@@ -14,7 +14,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -253,7 +252,6 @@ def implement_cmd(
     from infrawright.plan.rules import ChartOption
     from infrawright.repo.config import load_config
     from infrawright.repo.loader import find_root, load_repo
-    from infrawright.scratch import background_copy
     from infrawright.workflow import recover_unfinished, rule_planner, run_request
 
     err = _err()
@@ -263,52 +261,45 @@ def implement_cmd(
         os.environ.get("REPOS_ROOT")  # read for the record, as the seed command passes it
         if not dry_run:
             recover_unfinished(root, _progress(err))
-        # The copy the change is validated in is brought up to date from now on, while the
-        # repository is read (the LLM planner's tools make their own).
-        early = background_copy(root, detach_removal=True) if planner == "rules" else None
-        with early if early is not None else nullcontext() as copy:
-            model = load_repo(root, cluster=cluster, config=load_config(root, config))
-            _need_cluster_file(model.cluster_file)
-            option = ChartOption.parse(chart, chart_version) if chart else None
-            err.print(
-                "[infrastructure-implementor] Starting infrastructure implementation...",
-                markup=False,
+        model = load_repo(root, cluster=cluster, config=load_config(root, config))
+        _need_cluster_file(model.cluster_file)
+        option = ChartOption.parse(chart, chart_version) if chart else None
+        err.print(
+            "[infrastructure-implementor] Starting infrastructure implementation...",
+            markup=False,
+        )
+        if branch and not dry_run:
+            from infrawright.vcs import prepare_branch
+
+            prepare_branch(root, branch)
+        if planner == "llm":
+            from infrawright.llm import run_agent
+            from infrawright.tools import Tools
+
+            if chart:  # the model gets --chart/--version in words
+                text += f"\n\nUse the chart {chart}" + (
+                    f" version {chart_version}" if chart_version else ""
+                )
+            tools = Tools(root, cluster=cluster, crd_dirs=list(crd_dir or []), config_file=config)
+            outcome = run_agent(
+                tools,
+                text,
+                provider=provider,
+                model=llm_model,
+                base_url=base_url,
+                max_steps=max_steps,
+                dry_run=dry_run,
+                progress=_progress(err),
             )
-            if branch and not dry_run:
-                from infrawright.vcs import prepare_branch
-
-                prepare_branch(root, branch)
-            if planner == "llm":
-                from infrawright.llm import run_agent
-                from infrawright.tools import Tools
-
-                if chart:  # the model gets --chart/--version in words
-                    text += f"\n\nUse the chart {chart}" + (
-                        f" version {chart_version}" if chart_version else ""
-                    )
-                tools = Tools(
-                    root, cluster=cluster, crd_dirs=list(crd_dir or []), config_file=config
-                )
-                outcome = run_agent(
-                    tools,
-                    text,
-                    provider=provider,
-                    model=llm_model,
-                    base_url=base_url,
-                    max_steps=max_steps,
-                    dry_run=dry_run,
-                    progress=_progress(err),
-                )
-            else:
-                outcome = run_request(
-                    model,
-                    text,
-                    planner=rule_planner(option),
-                    dry_run=dry_run,
-                    crd_dirs=list(crd_dir or []),
-                    progress=_progress(err),
-                    copy=copy,
-                )
+        else:
+            outcome = run_request(
+                model,
+                text,
+                planner=rule_planner(option),
+                dry_run=dry_run,
+                crd_dirs=list(crd_dir or []),
+                progress=_progress(err),
+            )
         if outcome.status == "applied" and (commit or branch):
             _commit(root, outcome, _progress(err))
         return _finish(outcome, as_json, err)

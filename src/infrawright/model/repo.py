@@ -45,6 +45,19 @@ class RepoModel:
     problems: tuple[ParseProblem, ...]
     #: Folder listings made while the files were found (see :mod:`infrawright.repo.listing`).
     listed: Mapping[str, Listing] = field(default_factory=dict)
+    #: For a copy with a change written in it (see :func:`infrawright.repo.loader.
+    #: with_changes`): the repository it was made from, where every file the change did
+    #: not write can be read as well (a partial copy holds only what its builds need).
+    origin: Path | None = None
+    #: The files written in ``root`` by the change (read from ``root``, never ``origin``).
+    rewritten: frozenset[str] = frozenset()
+
+    def source_root(self, rel: str) -> Path:
+        """Where the file ``rel`` can be read: the copy for a file the change wrote, else
+        the repository the copy was made from."""
+        if self.origin is None or rel in self.rewritten:
+            return self.root
+        return self.origin
 
     @cached_property
     def content_key(self) -> str | None:

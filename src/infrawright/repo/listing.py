@@ -10,7 +10,8 @@ and whether it is a symlink.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
+from pathlib import Path
 
 FILE = 1
 DIR = 2
@@ -73,12 +74,48 @@ class Listings:
         return known
 
 
-def without(walked: Mapping[str, Listing], changed: Collection[str]) -> dict[str, Listing]:
-    """``walked`` less the listings writing ``changed`` files may have altered: each
-    changed file's folder and every folder above it (a new folder appears there)."""
-    stale = {"."}
-    for rel in changed:
-        parts = rel.split("/")[:-1]
-        for n in range(1, len(parts) + 1):
-            stale.add("/".join(parts[:n]))
-    return {folder: listing for folder, listing in walked.items() if folder not in stale}
+def patched(
+    walked: Mapping[str, Listing], origin: Path, changes: Mapping[str, bytes | None]
+) -> dict[str, Listing]:
+    """The listings of ``origin`` (``walked``, else listed now) as they are once
+    ``changes`` (path -> new bytes, None to delete) are written the way
+    :func:`infrawright.apply.apply_changes` writes them: new files and the folders they
+    need appear; a deleted file goes, and so does every folder its deletion left empty.
+    Only the folders above a changed path differ from ``walked``."""
+    stale = {
+        "/".join(parts[:n]) or "."
+        for parts in (rel.split("/") for rel in changes)
+        for n in range(len(parts))
+    }
+    entries: dict[str, dict[str, int]] = {}
+    for folder in stale:
+        known = walked.get(folder)
+        if known is None:
+            known = scan(str(origin) if folder == "." else os.path.join(origin, folder))
+        entries[folder] = dict(known)
+    for rel, data in sorted(changes.items()):
+        parts = rel.split("/")
+        if data is None:
+            parent = "/".join(parts[:-1]) or "."
+            if entries[parent].get(parts[-1], 0) & FILE:
+                del entries[parent][parts[-1]]
+            _prune(entries, parent)
+            continue
+        for n, name in enumerate(parts):
+            folder = "/".join(parts[:n]) or "."
+            wanted = FILE if n == len(parts) - 1 else DIR
+            if not entries[folder].get(name, 0) & wanted:
+                entries[folder][name] = wanted
+    out = {folder: listing for folder, listing in walked.items() if folder not in stale}
+    out.update((folder, tuple(sorted(names.items()))) for folder, names in entries.items())
+    return out
+
+
+def _prune(entries: dict[str, dict[str, int]], folder: str) -> None:
+    """Drop ``folder`` from its parent while it is empty, upwards (not the root)."""
+    while folder != "." and not entries.get(folder):
+        parent, _sep, name = folder.rpartition("/")
+        parent = parent or "."
+        entries.pop(folder, None)
+        entries[parent].pop(name, None)
+        folder = parent

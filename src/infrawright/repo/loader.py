@@ -16,7 +16,7 @@ from infrawright.progress import phase
 from infrawright.repo.config import Config, load_config
 from infrawright.repo.documents import Document, ParseProblem, YamlFile, parse_bytes
 from infrawright.repo.inclusion import Inclusion, index_inclusion
-from infrawright.repo.listing import DIR, LINK, Listing, flags_of, scan, without
+from infrawright.repo.listing import DIR, LINK, Listing, flags_of, patched, scan
 from infrawright.repo.segments import reparse
 from infrawright.repo.snapshot import file_digest, paused_gc, read_files
 
@@ -168,13 +168,16 @@ def with_changes(model: RepoModel, root: Path, changes: Mapping[str, bytes | Non
             files[rel] = replace(parsed, digest=file_digest(data).hex(), fresh=True)
     ordered = dict(sorted(files.items(), key=lambda item: walk_order(item[0])))
     kept = [p for p in model.problems if p.file not in model.files and p.file not in changes]
+    origin = model.origin or model.root
     return model_from_files(
         root,
         ordered,
         kept,
         config=model.config,
         cluster=model.cluster,
-        listings=without(model.listed, changes),
+        listings=patched(model.listed, origin, changes),
+        origin=origin,
+        rewritten=model.rewritten | frozenset(changes),
     )
 
 
@@ -212,6 +215,8 @@ def model_from_files(
     config: Config,
     cluster: str | None,
     listings: Mapping[str, Listing] | None = None,
+    origin: Path | None = None,
+    rewritten: frozenset[str] = frozenset(),
 ) -> RepoModel:
     """A model of the parsed ``files`` of the repository at ``root`` (``problems``: what
     could not be read beyond the files' own parse problems; ``listings``: the folders
@@ -230,15 +235,14 @@ def model_from_files(
             hint="fix the file so it parses; every infrastructure Kustomization lives there",
         )
 
-    other_clusters = (
-        tuple(
-            f"clusters/{p.name}/"
-            for p in (root / "clusters").iterdir()
-            if p.is_dir() and p.name != chosen
+    other_clusters: tuple[str, ...] = ()
+    if chosen:
+        clusters = (listings or {}).get("clusters")
+        if clusters is None:
+            clusters = scan(str(root / "clusters"))
+        other_clusters = tuple(
+            f"clusters/{name}/" for name, flags in clusters if flags & DIR and name != chosen
         )
-        if chosen
-        else ()
-    )
     inclusion = index_inclusion(files)
     found = [
         (d, inclusion.namespace_of(rel))
@@ -277,6 +281,8 @@ def model_from_files(
         components=components,
         problems=tuple(problems),
         listed=listings or {},
+        origin=origin,
+        rewritten=rewritten,
     )
 
 

@@ -93,7 +93,7 @@ class Context:
     def line_of(self, doc: Document, keys: Sequence[str | int]) -> int | None:
         if not doc.file or not doc.line:
             return None
-        return key_line(self.model.root, doc.file, doc.line, keys)
+        return key_line(self.model.source_root(doc.file), doc.file, doc.line, keys)
 
     def helm_repository_urls(self) -> dict[str, str]:
         return helm_repository_urls(self.model)

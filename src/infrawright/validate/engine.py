@@ -75,15 +75,8 @@ def analyze(
     called while kustomize still runs, when there is such a moment.
     """
     tool = tool or find_kustomize()
-    kept: dict[str, Build] = {}
-    todo = []
-    changes = Changes.of(changed)
-    for ks in model.kustomizations:
-        prev = (reuse or {}).get(model.label(ks))
-        if prev is not None and not affected(prev, ks, changes):
-            kept[model.label(ks)] = replace(prev, kustomization=ks)
-        else:
-            todo.append(ks)
+    kept = kept_builds(model, reuse, changed)
+    todo = [ks for ks in model.kustomizations if model.label(ks) not in kept]
     if progress:
         progress(f"building {len(todo)} Kustomizations with {tool.describe()}")
     builds: dict[str, Build] = {}
@@ -104,6 +97,20 @@ def analyze(
         }
         graph = build_graph(deps, index.crd_edges())
     return Analysis(model, builds, index, graph, tool)
+
+
+def kept_builds(
+    model: RepoModel, reuse: Mapping[str, Build] | None, changed: Collection[str]
+) -> dict[str, Build]:
+    """The builds of ``reuse`` that writing the ``changed`` files cannot alter, by label:
+    :func:`analyze` builds every other Kustomization again."""
+    kept: dict[str, Build] = {}
+    changes = Changes.of(changed)
+    for ks in model.kustomizations:
+        prev = (reuse or {}).get(model.label(ks))
+        if prev is not None and not affected(prev, ks, changes):
+            kept[model.label(ks)] = replace(prev, kustomization=ks)
+    return kept
 
 
 @dataclass(frozen=True)
@@ -164,7 +171,9 @@ def schema_store(model: RepoModel, crd_dirs: Iterable[Path]) -> SchemaStore:
     store = SchemaStore()
     store.add_documents(model.objects())
     for rel in model.config.crd_dirs:
-        folder = model.root / rel
+        inside = rel.strip("/") + "/"
+        written = any(path.startswith(inside) for path in model.rewritten)
+        folder = (model.root if written else model.source_root(rel)) / rel
         if not folder.is_dir():
             raise UsageError(f"{model.config.source}: crd_dirs entry {rel!r} is not a folder")
         store.add_dir(folder)
@@ -296,6 +305,8 @@ def _memo_key(
     rules' answers may depend on more than the key says)."""
     if not cache.enabled() or model.looked_up or model.content_key is None:
         return None
+    if model.origin is not None:
+        return None  # a throwaway copy with a change in it: never asked for again
     builds = []
     for label, build in sorted(analysis.builds.items()):
         if build.error is not None or (build.key is None and not build.skipped):
@@ -310,7 +321,9 @@ def _shape_key(model: RepoModel, rule_ids: list[str]) -> str | None:
     """What identifies the findings of the rules that read only the model (``rule_ids``)
     when that is their repository's shape (:attr:`RepoModel.shape_key`): None when there
     are no such rules, no cache, or the file system was already asked beyond the walk."""
-    if not rule_ids or not cache.enabled() or model.looked_up or model.shape_key is None:
+    if not rule_ids or not cache.enabled() or model.looked_up or model.origin is not None:
+        return None
+    if model.shape_key is None:
         return None
     return cache.quick_key("shape-findings", MEMO_FORMAT, model.shape_key, rule_ids)
 
