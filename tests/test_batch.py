@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from conftest import EXAMPLE, FIXTURES
 from infrawright.repo.loader import load_repo
-from infrawright.validate.batch import batch_folder
+from infrawright.validate import batch
+from infrawright.validate.batch import batch_folder, cache_folder, cache_folders
 from infrawright.validate.builds import build_all, build_one
 from infrawright.validate.kustomize import find_kustomize
 
@@ -42,3 +47,23 @@ def test_a_failing_member_is_named_alone() -> None:
     built = [b.kustomization.name for b in builds if b.error is None and b.objects]
     assert len(failed) == 1
     assert built
+
+
+def test_cache_folders_are_kept_while_the_shape_holds_and_follow_it(
+    example_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    model = load_repo(example_copy)
+    todo = list(model.kustomizations)
+    expected = [cache_folder(model, ks) for ks in todo]
+    assert "namespaces/kong" in expected
+    assert cache_folders(model, todo) == expected
+    with monkeypatch.context() as kept:  # the same shape: answered without working out
+        kept.setattr(batch, "cache_folder", lambda *_args: pytest.fail("worked out again"))
+        assert cache_folders(load_repo(example_copy), todo) == expected
+    kustomization = example_copy / "namespaces/kong/kustomization.yaml"
+    kustomization.write_text(kustomization.read_text() + "  - ../cilium/namespace.yaml\n")
+    changed = load_repo(example_copy)
+    now = cache_folders(changed, list(changed.kustomizations))
+    assert now == [cache_folder(changed, ks) for ks in changed.kustomizations]
+    assert "namespaces/kong" not in now  # kong now reads outside its folder

@@ -176,9 +176,8 @@ def _validate_in_part(
         apply_changes(scratch, changes)
         if not _listed_as_made(after, scratch, folders):
             return None  # never build (and cache) what the model does not describe
-        result = validate(
-            after, crd_dirs=crd_dirs, reuse=before.analysis.builds, changed=set(written)
-        )
+        # The builds kept are already sorted out: nothing of them needs checking again.
+        result = validate(after, crd_dirs=crd_dirs, reuse=kept, changed=())
         if after.looked_up:
             return None
         return after, result

@@ -68,6 +68,26 @@ def cache_folder(model: RepoModel, ks: FluxKustomization) -> str | None:
     return folder
 
 
+def cache_folders(model: RepoModel, todo: Sequence[FluxKustomization]) -> list[str | None]:
+    """:func:`cache_folder` of each of ``todo``. They depend only on the repository's
+    shape (:attr:`RepoModel.shape_key`) and its unreadable files, so they are kept
+    between runs while those stay as they are."""
+    key = None
+    if cache.enabled() and not model.looked_up and model.shape_key is not None:
+        problems = [repr(p) for p in model.problems]
+        key = cache.quick_key("cache-folders", 1, model.shape_key, problems)
+    labels = [f"{ks.doc.file}:{ks.doc.line}:{ks.doc.index}" for ks in todo]  # unique
+    known = cache.load("builds", key) if key is not None else None
+    if isinstance(known, dict) and all(label in known for label in labels):
+        return [known[label] for label in labels]
+    found = [cache_folder(model, ks) for ks in todo]
+    if key is not None and not model.looked_up:
+        stored = known if isinstance(known, dict) else {}
+        stored.update(zip(labels, found, strict=True))
+        cache.store("builds", key, stored)
+    return found
+
+
 def batch_folder(model: RepoModel, ks: FluxKustomization) -> str | None:
     """The folder of ``ks`` when it can be built in a batch, else None: self-contained,
     its own kustomization file, and nothing Flux adds on top."""

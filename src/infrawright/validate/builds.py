@@ -29,6 +29,7 @@ from infrawright.validate.batch import (
     batch_folder,
     build_batch,
     cache_folder,
+    cache_folders,
     cached_objects,
     chunks,
     folder_key,
@@ -380,8 +381,7 @@ def _cached_builds(
     keys: dict[int, str] = {}
     if cache.enabled():
         plain: list[str] = []
-        for ks in todo:
-            folder = cache_folder(model, ks)
+        for ks, folder in zip(todo, cache_folders(model, todo), strict=True):
             if folder is None:
                 continue
             names = model.listings.names(folder)
