@@ -127,3 +127,20 @@ def test_a_change_to_the_shape_runs_the_shape_rules_again(
     found = sorted((f.rule, f.file, f.message) for f in result.findings)
     assert any(rule == "IW010" for rule, _file, _message in found), found
     assert found == _uncached(repo, monkeypatch)
+
+
+def test_a_missing_folder_is_known_from_the_walk_without_asking_the_file_system(
+    repo: Path,
+) -> None:
+    """A Kustomization path, or the components folder, that the walk's listings show
+    missing is reported as before, and the findings can still be kept (nothing was
+    asked beyond the listings)."""
+    cluster = repo / "clusters/local-kube/infrastructure.yaml"
+    text = cluster.read_text().replace("path: ./namespaces/kong", "path: ./namespaces/gone/deeper")
+    cluster.write_text(text)
+    (repo / ".infrawright.toml").write_text('components_dir = "apps"\n')
+    model = load_repo(repo)
+    result = validate(model)
+    messages = [f.message for f in result.findings if f.rule == "IW010"]
+    assert any("'./namespaces/gone/deeper' does not exist" in m for m in messages), messages
+    assert model.looked_up == []

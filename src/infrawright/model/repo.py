@@ -233,6 +233,8 @@ class RepoModel:
         if plain is not None:
             self._rels[plain[1]] = plain[0]
             return Path(plain[1])
+        if self.absent(raw):
+            return f"spec.path {path!r} does not exist"
         self.looked_up.append(path)
         target = self.realpath(os.path.join(self.root, raw))
         root = self.real_root
@@ -258,6 +260,25 @@ class RepoModel:
                 return None
             here = part if here == "." else f"{here}/{part}"
         return here, f"{self.real_root.rstrip('/')}/{here}"
+
+    def absent(self, raw: str) -> bool:
+        """Is there surely nothing at the relative path ``raw``? True when a folder on the
+        way is missing from a listing the walk made (every entry is listed, symlinks
+        too), so the file system need not be asked."""
+        parts = [p for p in raw.split("/") if p not in ("", ".")]
+        if not parts or ".." in parts:
+            return False
+        here = "."
+        for part in parts:
+            if here not in self.listed:
+                return False  # not walked: unknown
+            flags = self.listings.names(here).get(part)
+            if flags is None:
+                return True
+            if flags & LINK or not flags & DIR:
+                return False
+            here = part if here == "." else f"{here}/{part}"
+        return False
 
     @cached_property
     def _real_dirs(self) -> dict[str, str]:

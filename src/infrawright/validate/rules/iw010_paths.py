@@ -174,6 +174,8 @@ def check(ctx: Context) -> Iterator[Finding]:
     plain = model.plain_folder(model.config.components_dir)
     if plain is not None:
         components_root = plain[1]
+    elif model.absent(model.config.components_dir):  # nothing can be inside it
+        components_root = os.path.join(model.real_root, model.config.components_dir.strip("/"))
     else:
         model.looked_up.append(model.config.components_dir)
         components_root = os.path.realpath(model.root / model.config.components_dir)
