@@ -63,17 +63,39 @@ class RepoModel:
     def content_key(self) -> str | None:
         """What identifies everything read into this model: where it was read, the code
         reading it, the settings, every file's hash and problems, and the walk's folder
-        listings. None when a file was not read from disk (it has no hash)."""
+        listings. None when a file was not read from disk (it has no hash), and for a
+        copy with a change written in it (never asked for again)."""
         files = [(rel, f.digest) for rel, f in self.files.items()]
-        if not all(digest for _rel, digest in files):
+        return self._key("model", files, [repr(p) for p in self.problems])
+
+    @cached_property
+    def shape_key(self) -> str | None:
+        """What identifies the repository's shape, which an edit inside a manifest does
+        not change: the code, the settings, the walk's folder listings, the files that
+        define Flux Kustomizations and every kustomization file (by hash). None as for
+        :attr:`content_key`."""
+        names = ("kustomization.yaml", "kustomization.yml")
+        flux = {ks.doc.file for ks in self.kustomizations}
+        files = [
+            (rel, f.digest)
+            for rel, f in self.files.items()
+            if rel in flux or rel.rpartition("/")[2] in names
+        ]
+        return self._key("shape", files)
+
+    def _key(self, kind: str, files: list[tuple[str, str]], *before: object) -> str | None:
+        """A key of ``files`` ((path, hash) pairs) and ``before``, with what every such key
+        holds: the code, where the model was read, the cluster, the settings and the
+        walk's listings. None for a copy, or when a file has no hash."""
+        if self.origin is not None or not all(digest for _rel, digest in files):
             return None
         return cache.quick_key(
-            "model",
+            kind,
             cache.code_version(),
             self.real_root,
             self.cluster,
             repr(self.config),
-            [repr(p) for p in self.problems],
+            *before,
             files,
             self._listed_key,
         )
@@ -82,31 +104,6 @@ class RepoModel:
     def _listed_key(self) -> str:
         # in the walk's order, which is stable
         return cache.quick_key("listings", list(self.listed.items()))
-
-    @cached_property
-    def shape_key(self) -> str | None:
-        """What identifies the repository's shape, which an edit inside a manifest does
-        not change: the code, the settings, the walk's folder listings, the files that
-        define Flux Kustomizations and every kustomization file (by hash). None when one
-        of those files has no hash."""
-        names = ("kustomization.yaml", "kustomization.yml")
-        flux = {ks.doc.file for ks in self.kustomizations}
-        files = [
-            (rel, f.digest)
-            for rel, f in self.files.items()
-            if rel in flux or rel.rpartition("/")[2] in names
-        ]
-        if not all(digest for _rel, digest in files):
-            return None
-        return cache.quick_key(
-            "shape",
-            cache.code_version(),
-            self.real_root,
-            self.cluster,
-            repr(self.config),
-            files,
-            self._listed_key,
-        )
 
     @cached_property
     def fresh_files(self) -> list[str]:

@@ -305,8 +305,6 @@ def _memo_key(
     rules' answers may depend on more than the key says)."""
     if not cache.enabled() or model.looked_up or model.content_key is None:
         return None
-    if model.origin is not None:
-        return None  # a throwaway copy with a change in it: never asked for again
     builds = []
     for label, build in sorted(analysis.builds.items()):
         if build.error is not None or (build.key is None and not build.skipped):
@@ -321,9 +319,7 @@ def _shape_key(model: RepoModel, rule_ids: list[str]) -> str | None:
     """What identifies the findings of the rules that read only the model (``rule_ids``)
     when that is their repository's shape (:attr:`RepoModel.shape_key`): None when there
     are no such rules, no cache, or the file system was already asked beyond the walk."""
-    if not rule_ids or not cache.enabled() or model.looked_up or model.origin is not None:
-        return None
-    if model.shape_key is None:
+    if not rule_ids or not cache.enabled() or model.looked_up or model.shape_key is None:
         return None
     return cache.quick_key("shape-findings", MEMO_FORMAT, model.shape_key, rule_ids)
 
