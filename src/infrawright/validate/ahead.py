@@ -7,21 +7,23 @@ exactly as they stand (a Flux Kustomization's path with its own kustomization fi
 nothing Flux adds on top, see :func:`infrawright.validate.batch.batch_folder`). When the
 next run reads a changed file under one of them, :func:`start` builds that folder at
 once, on a thread, the same way the build step would; the build step then takes the
-result instead of starting kustomize itself (:func:`infrawright.validate.kustomize.
-build_wrapped` asks :func:`take`). A guess nobody takes costs one idle core's time and is
-dropped by :func:`settle`.
+result instead of starting kustomize itself (the build step builds through
+:func:`build_wrapped`, which asks :func:`take`). A guess nobody takes costs one idle
+core's time and is dropped by :func:`settle`.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 from infrawright import cache
-from infrawright.validate.kustomize import BuildResult, Kustomize
+from infrawright.validate import kustomize
+from infrawright.validate.kustomize import BUILD_TIMEOUT_S, BuildResult, Kustomize
 
 #: Changed files beyond this many are a bigger change than an edit: nothing is guessed.
 MAX_CHANGED = 32
@@ -117,3 +119,31 @@ def settle() -> None:
         _pending.clear()
     for future in left:
         future.exception()
+
+
+def build_wrapped(
+    tool: Kustomize,
+    resources: Sequence[Path],
+    *,
+    overlay: Mapping[str, Any] | None = None,
+    components: Sequence[Path] = (),
+    relaxed: bool = False,
+    files: Mapping[str, bytes] | None = None,
+    timeout: float = BUILD_TIMEOUT_S,
+) -> BuildResult:
+    """:func:`infrawright.validate.kustomize.build_wrapped`, except that one folder built
+    as it stands whose build was started ahead is taken from there."""
+    plain = not (overlay or components or relaxed or files) and timeout == BUILD_TIMEOUT_S
+    if plain and len(resources) == 1:
+        early = take(tool, Path(resources[0]))
+        if early is not None:
+            return early
+    return kustomize.build_wrapped(
+        tool,
+        resources,
+        overlay=overlay,
+        components=components,
+        relaxed=relaxed,
+        files=files,
+        timeout=timeout,
+    )

@@ -21,7 +21,9 @@ from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.repo.documents import Document, document, parse_text, reindexed
 from infrawright.repo.listing import DIR, FILE, LINK, join
 from infrawright.repo.snapshot import file_digest
-from infrawright.validate.kustomize import Kustomize, build_wrapped
+from infrawright.validate import ahead
+from infrawright.validate.kustomize import Kustomize
+from infrawright.validate.origin import attribute_objects
 
 FLUX_EXTRAS = (
     "targetNamespace",
@@ -126,10 +128,9 @@ def build_batch(
     model: RepoModel, tool: Kustomize, members: Sequence[tuple[FluxKustomization, str]]
 ) -> dict[str, list[Document]] | None:
     """Objects per folder for one batch, or None when the batch has to be split up."""
-    from infrawright.validate.builds import attribute_objects
 
     folders = [folder for _ks, folder in members]
-    result = build_wrapped(tool, [model.root / f for f in folders])
+    result = ahead.build_wrapped(tool, [model.root / f for f in folders])
     if not result.ok:
         return None
     parsed = parse_text(result.output, "<batch build>")

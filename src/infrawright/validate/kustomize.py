@@ -157,22 +157,15 @@ def build_wrapped(
     came from, and carries what Flux adds on top of a folder's own kustomization
     (``overlay``: namespace, patches, images, ...; ``components``); the user's files are
     never touched. ``relaxed`` lifts the load restrictor, for loose files. ``files`` are
-    written into the wrapper folder and listed as resources after ``resources``. A folder
-    built as it stands may have been started ahead (see :mod:`infrawright.validate.ahead`):
-    that build is taken.
+    written into the wrapper folder and listed as resources after ``resources``. The
+    build runs now; :func:`infrawright.validate.ahead.build_wrapped` takes a build
+    started ahead instead where there is one.
     """
-    plain = not (overlay or components or relaxed or files) and timeout == BUILD_TIMEOUT_S
-    if plain and len(resources) == 1:
-        from infrawright.validate import ahead
-
-        early = ahead.take(tool, Path(resources[0]))
-        if early is not None:
-            return early
     return _wrap_and_build(tool, resources, overlay, components, relaxed, files, timeout)
 
 
 def build_plain(tool: Kustomize, folder: Path) -> BuildResult:
-    """``build_wrapped(tool, [folder])``, run now (never taken from a build ahead)."""
+    """``build_wrapped(tool, [folder])``: one folder built as it stands, run now."""
     return _wrap_and_build(tool, [folder], None, (), False, None, BUILD_TIMEOUT_S)
 
 

@@ -27,6 +27,7 @@ from infrawright.model.repo import RepoModel
 from infrawright.repo.documents import Document, api_group, parse_text
 from infrawright.repo.segments import split_documents
 from infrawright.validate.kustomize import Kustomize, build_wrapped
+from infrawright.validate.origin import SourceLines, attribute_objects, strip_origin
 
 #: Folders with fewer documents than this are built whole.
 SPLIT_MIN_DOCS = 200
@@ -98,7 +99,6 @@ def build_piece(model: RepoModel, tool: Kustomize, piece: Piece) -> list[tuple[s
     """The objects kustomize builds from one piece, each with the repository file it
     came from (origin annotations removed), or None when the build fails. Pieces of
     files are cached by their bytes and the kustomize version."""
-    from infrawright.validate.builds import attribute_objects, strip_origin
 
     if piece.text is None:
         whole = build_wrapped(tool, [model.root / piece.source], relaxed=True)
@@ -126,7 +126,6 @@ def assemble(
 ) -> list[Document] | None:
     """Objects of the whole folder from its built pieces, each pointing at its file and
     line; None when a piece failed or two pieces hold the same object."""
-    from infrawright.validate.builds import SourceLines
 
     lines = SourceLines(model)
     objects: list[Document] = []
