@@ -50,12 +50,12 @@ from benchlib import (
     use_cache,
 )
 
+from infrawright.build.kustomize import find_kustomize
 from infrawright.catalog import builtin_catalog
 from infrawright.implement import implement
 from infrawright.plan.rules import plan_request
 from infrawright.repo.config import load_config
 from infrawright.repo.loader import find_root, load_repo
-from infrawright.validate.kustomize import find_kustomize
 
 REQUESTS = ("we need metallb", "install external-dns")
 #: An earlier request for the "used" state: dry-run, so nothing is written, and unlike

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from infrawright.validate.kustomize import Kustomize, find_kustomize
+from infrawright.build.kustomize import Kustomize, find_kustomize
 
 TESTS = Path(__file__).resolve().parent
 # Tests never read or fill the user's cache.

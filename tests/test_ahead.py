@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE, copy_repo
+from infrawright.build.kustomize import Kustomize, build_plain
 from infrawright.repo import snapshot
 from infrawright.repo.loader import load_repo
 from infrawright.validate import ahead
 from infrawright.validate.engine import validate
-from infrawright.validate.kustomize import Kustomize, build_plain
 
 COMPONENT = "namespaces/kong"
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE, FIXTURES
+from infrawright.build.kustomize import find_kustomize
 from infrawright.repo.loader import load_repo
 from infrawright.validate import batch
 from infrawright.validate.batch import batch_folder, cache_folder, cache_folders
 from infrawright.validate.builds import build_all, build_one
-from infrawright.validate.kustomize import find_kustomize
 
 
 def test_batched_builds_equal_single_builds() -> None:

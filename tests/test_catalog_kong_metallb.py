@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from infrawright.build.kustomize import Kustomize
 from infrawright.catalog import builtin_catalog
 from infrawright.catalog.schema import CatalogEntry
 from infrawright.cli.app import run
 from infrawright.plan.matching import match_catalog
 from infrawright.repo.loader import load_repo
 from infrawright.validate.engine import validate
-from infrawright.validate.kustomize import Kustomize
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLE = PROJECT / "examples" / "local-kube"

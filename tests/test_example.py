@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import EXAMPLE
+from infrawright.build.kustomize import Kustomize
 from infrawright.repo.loader import load_repo
 from infrawright.validate.engine import validate
-from infrawright.validate.kustomize import Kustomize
 
 
 def test_example_validates_clean_against_upstream_crds(kustomize: Kustomize, crds: Path) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from conftest import EXAMPLE, copy_repo
 from infrawright.apply import apply_changes
+from infrawright.build.kustomize import Kustomize
 from infrawright.model.repo import RepoModel
 from infrawright.render.changeset import Changeset
 from infrawright.repo import snapshot
@@ -26,7 +27,6 @@ from infrawright.scratch import scratch_copy
 from infrawright.validate import split
 from infrawright.validate.batch import folder_key, recent_builds
 from infrawright.validate.builds import Build, build_all
-from infrawright.validate.kustomize import Kustomize
 
 CLUSTER = "clusters/local-kube"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from infrawright.build import kustomize as k
 from infrawright.errors import ToolMissingError
-from infrawright.validate import kustomize as k
 
 
 def _fresh() -> None:

@@ -46,7 +46,7 @@ def _echo(text: str, *, err: bool = False, nl: bool = True) -> None:
 
 
 def _version() -> int:
-    from infrawright.validate.kustomize import find_kustomize
+    from infrawright.build.kustomize import find_kustomize
 
     try:
         tool = find_kustomize().describe()
@@ -67,12 +67,12 @@ def validate_cmd(
     disable: str,
     verbose: bool,
 ) -> int:
+    from infrawright.build.kustomize import build_plain, find_kustomize
     from infrawright.cli.live import live
     from infrawright.repo.loader import find_root, load_repo
     from infrawright.report.text import print_validation
     from infrawright.validate import ahead
     from infrawright.validate.engine import validate
-    from infrawright.validate.kustomize import build_plain, find_kustomize
 
     fmt = "github" if fmt == "text" and _in_actions() and output is None else fmt
     root = find_root(repo)
@@ -207,7 +207,7 @@ def explain_cmd(rule: str | None) -> int:
 
 
 def doctor_cmd() -> int:
-    from infrawright.validate.kustomize import find_kustomize
+    from infrawright.build.kustomize import find_kustomize
 
     _echo(f"infrawright {infrawright.__version__} on Python {sys.version.split()[0]}")
     tool = find_kustomize()

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from infrawright import cache
-from infrawright.validate import kustomize
-from infrawright.validate.kustomize import BUILD_TIMEOUT_S, BuildResult, Kustomize
+from infrawright.build import kustomize
+from infrawright.build.kustomize import BUILD_TIMEOUT_S, BuildResult, Kustomize
 
 #: Changed files beyond this many are a bigger change than an edit: nothing is guessed.
 MAX_CHANGED = 32
@@ -131,7 +131,7 @@ def build_wrapped(
     files: Mapping[str, bytes] | None = None,
     timeout: float = BUILD_TIMEOUT_S,
 ) -> BuildResult:
-    """:func:`infrawright.validate.kustomize.build_wrapped`, except that one folder built
+    """:func:`infrawright.build.kustomize.build_wrapped`, except that one folder built
     as it stands whose build was started ahead is taken from there."""
     plain = not (overlay or components or relaxed or files) and timeout == BUILD_TIMEOUT_S
     if plain and len(resources) == 1:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from infrawright import cache
+from infrawright.build.kustomize import Kustomize
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.progress import Phase, phase
@@ -38,7 +39,6 @@ from infrawright.validate.batch import (
     store_objects,
 )
 from infrawright.validate.flux_build import overlay_for, substitute_objects, variables
-from infrawright.validate.kustomize import Kustomize
 from infrawright.validate.origin import attribute_objects
 from infrawright.validate.split import Piece, assemble, build_piece, plan_pieces
 

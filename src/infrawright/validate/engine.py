@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from infrawright import cache
+from infrawright.build.kustomize import Kustomize, find_kustomize
 from infrawright.errors import ExitCode, UsageError
 from infrawright.model.crds import CrdIndex, build_index
 from infrawright.model.flux import FluxKustomization
@@ -18,7 +19,6 @@ from infrawright.repo.snapshot import paused_gc
 from infrawright.validate.builds import Build, build_all
 from infrawright.validate.context import Context, helm_repository_urls
 from infrawright.validate.finding import Finding, Severity
-from infrawright.validate.kustomize import Kustomize, find_kustomize
 from infrawright.validate.rules import RULES
 from infrawright.validate.schema import SchemaStore, crd_signature
 

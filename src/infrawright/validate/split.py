@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from infrawright import cache
+from infrawright.build.kustomize import Kustomize, build_wrapped
 from infrawright.model.repo import RepoModel
 from infrawright.repo.documents import Document, api_group, parse_text
 from infrawright.repo.segments import split_documents
-from infrawright.validate.kustomize import Kustomize, build_wrapped
 from infrawright.validate.origin import SourceLines, attribute_objects, strip_origin
 
 #: Folders with fewer documents than this are built whole.

@@ -1,0 +1,1 @@
+"""Building: the real kustomize on each Flux Kustomization, as Flux would build it."""
