@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE, copy_repo
+from infrawright.build import ahead
 from infrawright.build.kustomize import Kustomize, build_plain
 from infrawright.repo import snapshot
 from infrawright.repo.loader import load_repo
-from infrawright.validate import ahead
 from infrawright.validate.engine import validate
 
 COMPONENT = "namespaces/kong"

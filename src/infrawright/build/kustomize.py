@@ -158,7 +158,7 @@ def build_wrapped(
     (``overlay``: namespace, patches, images, ...; ``components``); the user's files are
     never touched. ``relaxed`` lifts the load restrictor, for loose files. ``files`` are
     written into the wrapper folder and listed as resources after ``resources``. The
-    build runs now; :func:`infrawright.validate.ahead.build_wrapped` takes a build
+    build runs now; :func:`infrawright.build.ahead.build_wrapped` takes a build
     started ahead instead where there is one.
     """
     return _wrap_and_build(tool, resources, overlay, components, relaxed, files, timeout)

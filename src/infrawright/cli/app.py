@@ -67,11 +67,11 @@ def validate_cmd(
     disable: str,
     verbose: bool,
 ) -> int:
+    from infrawright.build import ahead
     from infrawright.build.kustomize import build_plain, find_kustomize
     from infrawright.cli.live import live
     from infrawright.repo.loader import find_root, load_repo
     from infrawright.report.text import print_validation
-    from infrawright.validate import ahead
     from infrawright.validate.engine import validate
 
     fmt = "github" if fmt == "text" and _in_actions() and output is None else fmt

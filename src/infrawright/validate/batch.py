@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from infrawright import cache
+from infrawright.build import ahead
 from infrawright.build.kustomize import Kustomize
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.repo.documents import Document, document, parse_text, reindexed
 from infrawright.repo.listing import DIR, FILE, LINK, join
 from infrawright.repo.snapshot import file_digest
-from infrawright.validate import ahead
 from infrawright.validate.origin import attribute_objects
 
 FLUX_EXTRAS = (

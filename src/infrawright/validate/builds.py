@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any, cast
 
 from infrawright import cache
+from infrawright.build import ahead
 from infrawright.build.kustomize import Kustomize
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.progress import Phase, phase
 from infrawright.repo.documents import Document, parse_text
 from infrawright.repo.listing import FILE
-from infrawright.validate import ahead
 from infrawright.validate.batch import (
     FLUX_EXTRAS,
     Member,
