@@ -18,12 +18,12 @@ from typing import Any
 from infrawright import cache
 from infrawright.build import ahead
 from infrawright.build.kustomize import Kustomize
+from infrawright.build.origin import attribute_objects
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.repo.documents import Document, document, parse_text, reindexed
 from infrawright.repo.listing import DIR, FILE, LINK, join
 from infrawright.repo.snapshot import file_digest
-from infrawright.validate.origin import attribute_objects
 
 FLUX_EXTRAS = (
     "targetNamespace",

@@ -18,6 +18,7 @@ from typing import Any, cast
 from infrawright import cache
 from infrawright.build import ahead
 from infrawright.build.kustomize import Kustomize
+from infrawright.build.origin import attribute_objects
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.progress import Phase, phase
@@ -39,7 +40,6 @@ from infrawright.validate.batch import (
     store_objects,
 )
 from infrawright.validate.flux_build import overlay_for, substitute_objects, variables
-from infrawright.validate.origin import attribute_objects
 from infrawright.validate.split import Piece, assemble, build_piece, plan_pieces
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")

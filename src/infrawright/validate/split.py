@@ -24,10 +24,10 @@ from typing import Any
 
 from infrawright import cache
 from infrawright.build.kustomize import Kustomize, build_wrapped
+from infrawright.build.origin import SourceLines, attribute_objects, strip_origin
 from infrawright.model.repo import RepoModel
 from infrawright.repo.documents import Document, api_group, parse_text
 from infrawright.repo.segments import split_documents
-from infrawright.validate.origin import SourceLines, attribute_objects, strip_origin
 
 #: Folders with fewer documents than this are built whole.
 SPLIT_MIN_DOCS = 200
