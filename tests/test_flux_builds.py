@@ -11,10 +11,10 @@ import functools
 import pytest
 
 from conftest import FIXTURES
+from infrawright.build.flux_build import substitute
 from infrawright.repo.documents import Document
 from infrawright.repo.loader import load_repo
 from infrawright.validate.engine import ValidationResult, validate
-from infrawright.validate.flux_build import substitute
 
 REPO = FIXTURES / "flux-nested"
 

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from infrawright import cache
 from infrawright.build import ahead
+from infrawright.build.flux_build import overlay_for, substitute_objects, variables
 from infrawright.build.kustomize import Kustomize
 from infrawright.build.origin import attribute_objects
 from infrawright.model.flux import FluxKustomization
@@ -39,7 +40,6 @@ from infrawright.validate.batch import (
     remember_builds,
     store_objects,
 )
-from infrawright.validate.flux_build import overlay_for, substitute_objects, variables
 from infrawright.validate.split import Piece, assemble, build_piece, plan_pieces
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
