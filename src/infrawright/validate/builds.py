@@ -20,6 +20,7 @@ from infrawright.build import ahead
 from infrawright.build.flux_build import overlay_for, substitute_objects, variables
 from infrawright.build.kustomize import Kustomize
 from infrawright.build.origin import attribute_objects
+from infrawright.build.split import Piece, assemble, build_piece, plan_pieces
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.progress import Phase, phase
@@ -40,7 +41,6 @@ from infrawright.validate.batch import (
     remember_builds,
     store_objects,
 )
-from infrawright.validate.split import Piece, assemble, build_piece, plan_pieces
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
