@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE, FIXTURES
+from infrawright.build import batch
+from infrawright.build.batch import batch_folder, cache_folder, cache_folders
 from infrawright.build.kustomize import find_kustomize
 from infrawright.repo.loader import load_repo
-from infrawright.validate import batch
-from infrawright.validate.batch import batch_folder, cache_folder, cache_folders
 from infrawright.validate.builds import build_all, build_one
 
 

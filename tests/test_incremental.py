@@ -16,6 +16,7 @@ import pytest
 from conftest import EXAMPLE, copy_repo
 from infrawright.apply import apply_changes
 from infrawright.build import split
+from infrawright.build.batch import folder_key, recent_builds
 from infrawright.build.kustomize import Kustomize
 from infrawright.model.repo import RepoModel
 from infrawright.render.changeset import Changeset
@@ -25,7 +26,6 @@ from infrawright.repo.listing import DIR, FILE, LINK, patched, scan
 from infrawright.repo.loader import load_repo, with_changes
 from infrawright.repo.segments import reparse, split_documents, split_lines
 from infrawright.scratch import scratch_copy
-from infrawright.validate.batch import folder_key, recent_builds
 from infrawright.validate.builds import Build, build_all
 
 CLUSTER = "clusters/local-kube"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from infrawright.apply import apply_atomically, apply_changes, safe_target
+from infrawright.build.batch import cache_folder
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.plan.model import Plan, subject
 from infrawright.progress import phase
@@ -25,7 +26,6 @@ from infrawright.repo.listing import LINK, scan
 from infrawright.repo.loader import with_changes
 from infrawright.scratch import ScratchCopy, background_copy, link_folders, partial_copy
 from infrawright.sessions import SessionStore
-from infrawright.validate.batch import cache_folder
 from infrawright.validate.engine import ValidationResult, kept_builds, validate
 from infrawright.validate.finding import Finding
 from infrawright.vcs import dirty

@@ -4,7 +4,7 @@ After an edit, the one build the cache cannot answer is usually the slowest step
 a kustomize process (tens of milliseconds) after the repository is read, modelled and
 looked up. The last full validation of a repository notes the folders that are built
 exactly as they stand (a Flux Kustomization's path with its own kustomization file and
-nothing Flux adds on top, see :func:`infrawright.validate.batch.batch_folder`). When the
+nothing Flux adds on top, see :func:`infrawright.build.batch.batch_folder`). When the
 next run reads a changed file under one of them, :func:`start` builds that folder at
 once, on a thread, the same way the build step would; the build step then takes the
 result instead of starting kustomize itself (the build step builds through

@@ -17,16 +17,7 @@ from typing import Any, cast
 
 from infrawright import cache
 from infrawright.build import ahead
-from infrawright.build.flux_build import overlay_for, substitute_objects, variables
-from infrawright.build.kustomize import Kustomize
-from infrawright.build.origin import attribute_objects
-from infrawright.build.split import Piece, assemble, build_piece, plan_pieces
-from infrawright.model.flux import FluxKustomization
-from infrawright.model.repo import PathProblem, RepoModel
-from infrawright.progress import Phase, phase
-from infrawright.repo.documents import Document, parse_text
-from infrawright.repo.listing import FILE
-from infrawright.validate.batch import (
+from infrawright.build.batch import (
     FLUX_EXTRAS,
     Member,
     Row,
@@ -41,6 +32,15 @@ from infrawright.validate.batch import (
     remember_builds,
     store_objects,
 )
+from infrawright.build.flux_build import overlay_for, substitute_objects, variables
+from infrawright.build.kustomize import Kustomize
+from infrawright.build.origin import attribute_objects
+from infrawright.build.split import Piece, assemble, build_piece, plan_pieces
+from infrawright.model.flux import FluxKustomization
+from infrawright.model.repo import PathProblem, RepoModel
+from infrawright.progress import Phase, phase
+from infrawright.repo.documents import Document, parse_text
+from infrawright.repo.listing import FILE
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
