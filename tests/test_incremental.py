@@ -17,6 +17,7 @@ from conftest import EXAMPLE, copy_repo
 from infrawright.apply import apply_changes
 from infrawright.build import split
 from infrawright.build.batch import folder_key, recent_builds
+from infrawright.build.builds import Build, build_all
 from infrawright.build.kustomize import Kustomize
 from infrawright.model.repo import RepoModel
 from infrawright.render.changeset import Changeset
@@ -26,7 +27,6 @@ from infrawright.repo.listing import DIR, FILE, LINK, patched, scan
 from infrawright.repo.loader import load_repo, with_changes
 from infrawright.repo.segments import reparse, split_documents, split_lines
 from infrawright.scratch import scratch_copy
-from infrawright.validate.builds import Build, build_all
 
 CLUSTER = "clusters/local-kube"
 
@@ -62,7 +62,7 @@ def test_a_big_generated_folder_is_built_in_pieces_with_the_same_result(
 ) -> None:
     model = load_repo(big_folder)
     ks = next(k for k in model.kustomizations if k.name == "flux-system")
-    from infrawright.validate.builds import split_plan
+    from infrawright.build.builds import split_plan
 
     plan = split_plan(model, ks)
     assert plan is not None and len(plan[1]) >= 3, "300 documents make several pieces"

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from infrawright.build.builds import Build
 from infrawright.model.flux import FluxKustomization
 from infrawright.repo.config import load_config
 from infrawright.repo.documents import Document
 from infrawright.repo.loader import load_repo
-from infrawright.validate.builds import Build
 from infrawright.validate.engine import ValidationResult, validate
 from infrawright.validate.finding import Finding
 

@@ -6,13 +6,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from infrawright.build.builds import Build
 from infrawright.model.crds import CrdIndex
 from infrawright.model.flux import HELM_GROUP, FluxKustomization, HelmRelease
 from infrawright.model.graph import Graph
 from infrawright.model.repo import RepoModel
 from infrawright.repo.documents import Document
 from infrawright.repo.positions import key_line
-from infrawright.validate.builds import Build
 from infrawright.validate.schema import SchemaStore
 
 MONITORING_GROUP = "monitoring.coreos.com"

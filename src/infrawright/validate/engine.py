@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from infrawright import cache
+from infrawright.build.builds import Build, build_all
 from infrawright.build.kustomize import Kustomize, find_kustomize
 from infrawright.errors import ExitCode, UsageError
 from infrawright.model.crds import CrdIndex, build_index
@@ -16,7 +17,6 @@ from infrawright.model.graph import Graph, build_graph
 from infrawright.model.repo import RepoModel
 from infrawright.progress import phase
 from infrawright.repo.snapshot import paused_gc
-from infrawright.validate.builds import Build, build_all
 from infrawright.validate.context import Context, helm_repository_urls
 from infrawright.validate.finding import Finding, Severity
 from infrawright.validate.rules import RULES

@@ -29,10 +29,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from infrawright.build.builds import KUSTOMIZATION_FILES
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.repo.documents import read_yaml_file
 from infrawright.repo.listing import DIR, FILE, LINK, scan
-from infrawright.validate.builds import KUSTOMIZATION_FILES
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
 
