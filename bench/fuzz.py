@@ -22,10 +22,10 @@ from pathlib import Path
 
 from infrawright.catalog import builtin_catalog
 from infrawright.errors import InfrawrightError
+from infrawright.model.loader import load_repo
 from infrawright.plan.facts import RepoFacts
 from infrawright.plan.rules import plan_request
 from infrawright.repo.documents import parse_text
-from infrawright.repo.loader import load_repo
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "local-kube"

@@ -53,9 +53,9 @@ from benchlib import (
 from infrawright.build.kustomize import find_kustomize
 from infrawright.catalog import builtin_catalog
 from infrawright.implement import implement
+from infrawright.model.loader import find_root, load_repo
 from infrawright.plan.rules import plan_request
 from infrawright.repo.config import load_config
-from infrawright.repo.loader import find_root, load_repo
 
 REQUESTS = ("we need metallb", "install external-dns")
 #: An earlier request for the "used" state: dry-run, so nothing is written, and unlike

@@ -63,7 +63,7 @@ from benchlib import (
 from infrawright.build.builds import has_kustomization_file
 from infrawright.build.kustomize import find_kustomize
 from infrawright.catalog import builtin_catalog
-from infrawright.repo.loader import load_repo
+from infrawright.model.loader import load_repo
 from infrawright.validate.engine import validate
 
 #: The issue's goals, at N = GOAL_SIZE components.

@@ -12,8 +12,8 @@ import pytest
 from conftest import EXAMPLE, copy_repo
 from infrawright.build import ahead
 from infrawright.build.kustomize import Kustomize, build_plain
+from infrawright.model.loader import load_repo
 from infrawright.repo import snapshot
-from infrawright.repo.loader import load_repo
 from infrawright.validate.engine import validate
 
 COMPONENT = "namespaces/kong"

@@ -11,7 +11,7 @@ from infrawright.build import batch
 from infrawright.build.batch import batch_folder, cache_folder, cache_folders
 from infrawright.build.builds import build_all, build_one
 from infrawright.build.kustomize import find_kustomize
-from infrawright.repo.loader import load_repo
+from infrawright.model.loader import load_repo
 
 
 def test_batched_builds_equal_single_builds() -> None:

@@ -11,8 +11,8 @@ from infrawright.build.kustomize import Kustomize
 from infrawright.catalog import builtin_catalog
 from infrawright.catalog.schema import CatalogEntry
 from infrawright.cli.app import run
+from infrawright.model.loader import load_repo
 from infrawright.plan.matching import match_catalog
-from infrawright.repo.loader import load_repo
 from infrawright.validate.engine import validate
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -32,8 +32,8 @@ from infrawright.cluster_check import (
 )
 from infrawright.errors import ExitCode, InfrawrightError, RefusedError, ToolMissingError
 from infrawright.model.graph import Graph
+from infrawright.model.loader import load_repo
 from infrawright.model.repo import RepoModel
-from infrawright.repo.loader import load_repo
 from infrawright.validate.engine import analyze
 
 BASE = ["kubectl", "get", KUSTOMIZATIONS, "-A", "-o", "json"]

@@ -33,9 +33,9 @@ import yaml
 from conftest import EXAMPLE, SHARED, copy_repo
 from infrawright.catalog import builtin_catalog
 from infrawright.implement import implement
+from infrawright.model.loader import load_repo
 from infrawright.plan.rules import plan_request
 from infrawright.repo.conventions import PSS_PREFIX, Convention, Conventions, infer
-from infrawright.repo.loader import load_repo
 
 CLUSTER_FILE = "clusters/local-kube/infrastructure.yaml"
 CRD_DIRS = [SHARED / "crds"] if (SHARED / "crds").is_dir() else []

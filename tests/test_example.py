@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import EXAMPLE
 from infrawright.build.kustomize import Kustomize
-from infrawright.repo.loader import load_repo
+from infrawright.model.loader import load_repo
 from infrawright.validate.engine import validate
 
 

@@ -18,9 +18,9 @@ import yaml
 from conftest import EXAMPLE, FIXTURES, SHARED, copy_repo
 from infrawright.cli.app import run
 from infrawright.errors import ExitCode
+from infrawright.model.loader import load_repo
 from infrawright.plan.facts import RepoFacts
 from infrawright.plan.rules import NotUnderstoodError, plan_request
-from infrawright.repo.loader import load_repo
 
 CRDS = ["--crd-dir", str(SHARED / "crds")] if (SHARED / "crds").is_dir() else []
 CLUSTER_FILE = "clusters/local-kube/infrastructure.yaml"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from infrawright import cache
+from infrawright.model.loader import load_repo
 from infrawright.progress import observe
-from infrawright.repo.loader import load_repo
 from infrawright.validate.engine import ValidationResult, validate
 
 

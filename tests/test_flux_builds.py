@@ -12,8 +12,8 @@ import pytest
 
 from conftest import FIXTURES
 from infrawright.build.flux_build import substitute
+from infrawright.model.loader import load_repo
 from infrawright.repo.documents import Document
-from infrawright.repo.loader import load_repo
 from infrawright.validate.engine import ValidationResult, validate
 
 REPO = FIXTURES / "flux-nested"

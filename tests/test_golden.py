@@ -28,8 +28,8 @@ import pytest
 
 from conftest import EXAMPLE, SHARED, TESTS, copy_repo
 from infrawright.implement import implement
+from infrawright.model.loader import load_repo
 from infrawright.plan.rules import plan_request
-from infrawright.repo.loader import load_repo
 
 GOLDEN = TESTS / "golden"
 CLUSTER_FILE = "clusters/local-kube/infrastructure.yaml"

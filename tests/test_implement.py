@@ -14,9 +14,9 @@ from infrawright.catalog import builtin_catalog
 from infrawright.cli.app import run
 from infrawright.errors import ExitCode
 from infrawright.implement import implement
+from infrawright.model.loader import load_repo
 from infrawright.plan.model import AddHelmComponent, ChartRef, Plan
 from infrawright.plan.rules import NotUnderstoodError, plan_request
-from infrawright.repo.loader import load_repo
 
 PHRASINGS = [
     ("Create HelmRelease for Redis caching", "add-helm-component", "redis"),

@@ -19,12 +19,12 @@ from infrawright.build import split
 from infrawright.build.batch import folder_key, recent_builds
 from infrawright.build.builds import Build, build_all
 from infrawright.build.kustomize import Kustomize
+from infrawright.model.loader import load_repo, with_changes
 from infrawright.model.repo import RepoModel
 from infrawright.render.changeset import Changeset
 from infrawright.repo import snapshot
 from infrawright.repo.documents import YamlFile, parse_bytes, read_bytes
 from infrawright.repo.listing import DIR, FILE, LINK, patched, scan
-from infrawright.repo.loader import load_repo, with_changes
 from infrawright.repo.segments import reparse, split_documents, split_lines
 from infrawright.scratch import scratch_copy
 

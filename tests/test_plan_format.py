@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from conftest import EXAMPLE, copy_repo
 from infrawright.catalog import builtin_catalog
 from infrawright.errors import InfrawrightError
+from infrawright.model.loader import load_repo
 from infrawright.plan.facts import RepoFacts
 from infrawright.plan.model import (
     OPERATIONS,
@@ -25,7 +26,6 @@ from infrawright.plan.model import (
     plan_schema,
 )
 from infrawright.plan.rules import plan_request
-from infrawright.repo.loader import load_repo
 
 REQUESTS = [
     "Create HelmRelease for Redis caching",

@@ -12,8 +12,8 @@ from rich.console import Console
 from conftest import EXAMPLE
 from infrawright.cli.app import run
 from infrawright.cli.live import CI_VARS, Bars, bar_wanted
+from infrawright.model.loader import load_repo
 from infrawright.progress import observe, phase
-from infrawright.repo.loader import load_repo
 from infrawright.validate.engine import validate
 from infrawright.validate.rules import RULES
 

@@ -17,12 +17,12 @@ from conftest import EXAMPLE, SHARED, copy_repo
 from infrawright.catalog import builtin_catalog
 from infrawright.errors import InfrawrightError
 from infrawright.implement import implement
+from infrawright.model.loader import load_repo
 from infrawright.plan.facts import RepoFacts
 from infrawright.plan.model import Plan, parse_plan, plan_json
 from infrawright.plan.rules import helm_op, plan_request
 from infrawright.render.splice import document_spans, set_scalar
 from infrawright.repo.documents import parse_text
-from infrawright.repo.loader import load_repo
 
 KEYS = st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=8)
 SCALARS = st.one_of(

@@ -22,9 +22,9 @@ import pytest
 
 from infrawright.build.builds import Build
 from infrawright.model.flux import FluxKustomization
+from infrawright.model.loader import load_repo
 from infrawright.repo.config import load_config
 from infrawright.repo.documents import Document
-from infrawright.repo.loader import load_repo
 from infrawright.validate.engine import ValidationResult, validate
 from infrawright.validate.finding import Finding
 

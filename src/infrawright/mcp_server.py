@@ -26,7 +26,7 @@ from pydantic import Field
 
 import infrawright
 from infrawright.errors import InfrawrightError
-from infrawright.repo.loader import find_root
+from infrawright.model.loader import find_root
 from infrawright.tools import TOOL_NAMES, Tools
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def _tool_function(registry: _Registry, name: str) -> Callable[..., CallToolResu
 
 def build_server(repo: Path | None, *, crd_dirs: list[Path] | None = None) -> MCPServer:
     """An MCP server exposing the tools; ``repo`` is the default repository (None: the
-    one :func:`~infrawright.repo.loader.find_root` finds at each call)."""
+    one :func:`~infrawright.model.loader.find_root` finds at each call)."""
     _require_mcp()
     from mcp.server.mcpserver import MCPServer
 

@@ -23,6 +23,7 @@ from infrawright.apply import safe_target
 from infrawright.errors import InfrawrightError
 from infrawright.implement import Outcome, settle, validate_in_scratch
 from infrawright.model.flux import HELM_GROUP, KUSTOMIZE_GROUP
+from infrawright.model.loader import load_repo
 from infrawright.model.repo import RepoModel
 from infrawright.plan.facts import RepoFacts
 from infrawright.plan.model import DNS_LABEL, parse_plan, plan_json
@@ -30,7 +31,6 @@ from infrawright.plan.rules import plan_request
 from infrawright.render.changeset import Changeset, Review
 from infrawright.repo.conventions import infer
 from infrawright.repo.documents import parse_text
-from infrawright.repo.loader import load_repo
 from infrawright.report.formats import graph_json
 from infrawright.sessions import SessionStore, repo_lock
 from infrawright.validate.engine import ValidationResult, validate

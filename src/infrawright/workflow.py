@@ -12,6 +12,7 @@ from pathlib import Path
 from infrawright.apply import apply_atomically, recover
 from infrawright.errors import InfrawrightError
 from infrawright.implement import Outcome, Progress, implement
+from infrawright.model.loader import load_repo
 from infrawright.model.repo import RepoModel
 from infrawright.plan.decisions import apply_decisions
 from infrawright.plan.facts import RepoFacts
@@ -19,7 +20,6 @@ from infrawright.plan.model import Plan, plan_json
 from infrawright.plan.rules import ChartOption, plan_request
 from infrawright.progress import phase
 from infrawright.render.changeset import Changeset
-from infrawright.repo.loader import load_repo
 from infrawright.scratch import ScratchCopy
 from infrawright.sessions import Session, SessionStore, repo_lock
 

@@ -70,7 +70,7 @@ def validate_cmd(
     from infrawright.build import ahead
     from infrawright.build.kustomize import build_plain, find_kustomize
     from infrawright.cli.live import live
-    from infrawright.repo.loader import find_root, load_repo
+    from infrawright.model.loader import find_root, load_repo
     from infrawright.report.text import print_validation
     from infrawright.validate.engine import validate
 
@@ -131,8 +131,8 @@ def _render(result: ValidationResult, fmt: str) -> str:
 
 def graph_cmd(repo: Path | None, cluster: str | None, fmt: str, config: Path | None) -> int:
     from infrawright.cli.live import live
+    from infrawright.model.loader import find_root, load_repo
     from infrawright.repo.config import load_config
-    from infrawright.repo.loader import find_root, load_repo
     from infrawright.report import formats
     from infrawright.validate.engine import analyze
 
@@ -156,9 +156,9 @@ def graph_cmd(repo: Path | None, cluster: str | None, fmt: str, config: Path | N
 def conventions_cmd(
     repo: Path | None, cluster: str | None, config: Path | None, as_json: bool
 ) -> int:
+    from infrawright.model.loader import find_root, load_repo
     from infrawright.repo.config import load_config
     from infrawright.repo.conventions import infer
-    from infrawright.repo.loader import find_root, load_repo
     from infrawright.report import formats
 
     root = find_root(repo)
@@ -249,9 +249,9 @@ def implement_cmd(
     verbose: bool,
 ) -> int:
     from infrawright.cli.live import live
+    from infrawright.model.loader import find_root, load_repo
     from infrawright.plan.rules import ChartOption
     from infrawright.repo.config import load_config
-    from infrawright.repo.loader import find_root, load_repo
     from infrawright.workflow import recover_unfinished, rule_planner, run_request
 
     err = _err()
@@ -356,7 +356,7 @@ def continue_cmd(
     crd_dir: list[Path] | None,
     config: Path | None,
 ) -> int:
-    from infrawright.repo.loader import find_root
+    from infrawright.model.loader import find_root
     from infrawright.workflow import continue_session
 
     root = find_root(repo)
@@ -376,7 +376,7 @@ def continue_cmd(
 
 
 def undo_cmd(repo: Path | None, session: str | None) -> int:
-    from infrawright.repo.loader import find_root
+    from infrawright.model.loader import find_root
     from infrawright.workflow import undo_session
 
     root = find_root(repo)
@@ -388,7 +388,7 @@ def undo_cmd(repo: Path | None, session: str | None) -> int:
 
 
 def recover_cmd(repo: Path | None) -> int:
-    from infrawright.repo.loader import find_root
+    from infrawright.model.loader import find_root
     from infrawright.workflow import recover_unfinished
 
     root = find_root(repo)
@@ -404,7 +404,7 @@ def recover_cmd(repo: Path | None) -> int:
 
 def mcp_cmd(repo: Path | None, crd_dir: list[Path] | None) -> int:
     from infrawright.mcp_server import serve
-    from infrawright.repo.loader import find_root
+    from infrawright.model.loader import find_root
 
     gc.enable()  # a long-running server: see _short_lived
     serve(find_root(repo) if repo is not None else None, crd_dirs=list(crd_dir or []))
@@ -413,7 +413,7 @@ def mcp_cmd(repo: Path | None, crd_dir: list[Path] | None) -> int:
 
 def install_claude_cmd(repo: Path | None, claude_dir: Path | None, force: bool) -> int:
     from infrawright.integrations.claude import KEPT, install_claude
-    from infrawright.repo.loader import find_root
+    from infrawright.model.loader import find_root
 
     results = install_claude(find_root(repo), claude_dir, force=force)
     for path, action in results:
@@ -432,8 +432,8 @@ def cluster_check_cmd(
     config: Path | None,
 ) -> int:
     from infrawright.cluster_check import check_cluster, dependency_graph, render_text
+    from infrawright.model.loader import find_root, load_repo
     from infrawright.repo.config import load_config
-    from infrawright.repo.loader import find_root, load_repo
     from infrawright.report import formats
 
     root = find_root(repo)
@@ -449,7 +449,7 @@ def cluster_check_cmd(
 def sessions_cmd(repo: Path | None, as_json: bool) -> int:
     from dataclasses import asdict
 
-    from infrawright.repo.loader import find_root
+    from infrawright.model.loader import find_root
     from infrawright.report import formats
     from infrawright.sessions import SessionStore
 

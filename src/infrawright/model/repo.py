@@ -45,7 +45,7 @@ class RepoModel:
     problems: tuple[ParseProblem, ...]
     #: Folder listings made while the files were found (see :mod:`infrawright.repo.listing`).
     listed: Mapping[str, Listing] = field(default_factory=dict)
-    #: For a copy with a change written in it (see :func:`infrawright.repo.loader.
+    #: For a copy with a change written in it (see :func:`infrawright.model.loader.
     #: with_changes`): the repository it was made from, where every file the change did
     #: not write can be read as well (a partial copy holds only what its builds need).
     origin: Path | None = None
