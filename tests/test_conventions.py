@@ -1,6 +1,6 @@
 """Conventions: every value the repository has an opinion on follows the repository.
 
-For every field of :class:`~infrawright.repo.conventions.Conventions` a :class:`Case`
+For every field of :class:`~infrawright.model.conventions.Conventions` a :class:`Case`
 rewrites a copy of ``examples/local-kube`` so that its files hold a different value (all
 HelmReleases ``interval: 30m``, HelmRepositories in the components' namespaces, sequences
 written ``key:\\n- item`` ...), then
@@ -33,9 +33,9 @@ import yaml
 from conftest import EXAMPLE, SHARED, copy_repo
 from infrawright.catalog import builtin_catalog
 from infrawright.implement import implement
+from infrawright.model.conventions import PSS_PREFIX, Convention, Conventions, infer
 from infrawright.model.loader import load_repo
 from infrawright.plan.rules import plan_request
-from infrawright.repo.conventions import PSS_PREFIX, Convention, Conventions, infer
 
 CLUSTER_FILE = "clusters/local-kube/infrastructure.yaml"
 CRD_DIRS = [SHARED / "crds"] if (SHARED / "crds").is_dir() else []

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from infrawright.apply import apply_atomically, apply_changes, safe_target
 from infrawright.build.batch import cache_folder
+from infrawright.model.conventions import infer
 from infrawright.model.loader import with_changes
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.plan.model import Plan, subject
@@ -22,7 +23,6 @@ from infrawright.recreate import recreate_reasons
 from infrawright.render.changeset import Changeset
 from infrawright.render.edits import render_plan
 from infrawright.render.engine import Renderer
-from infrawright.repo.conventions import infer
 from infrawright.repo.listing import LINK, scan
 from infrawright.scratch import ScratchCopy, background_copy, link_folders, partial_copy
 from infrawright.sessions import SessionStore

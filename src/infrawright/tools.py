@@ -22,6 +22,7 @@ from typing import Any
 from infrawright.apply import safe_target
 from infrawright.errors import InfrawrightError
 from infrawright.implement import Outcome, settle, validate_in_scratch
+from infrawright.model.conventions import infer
 from infrawright.model.flux import HELM_GROUP, KUSTOMIZE_GROUP
 from infrawright.model.loader import load_repo
 from infrawright.model.repo import RepoModel
@@ -29,7 +30,6 @@ from infrawright.plan.facts import RepoFacts
 from infrawright.plan.model import DNS_LABEL, parse_plan, plan_json
 from infrawright.plan.rules import plan_request
 from infrawright.render.changeset import Changeset, Review
-from infrawright.repo.conventions import infer
 from infrawright.repo.documents import parse_text
 from infrawright.report.formats import graph_json
 from infrawright.sessions import SessionStore, repo_lock

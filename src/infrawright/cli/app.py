@@ -156,9 +156,9 @@ def graph_cmd(repo: Path | None, cluster: str | None, fmt: str, config: Path | N
 def conventions_cmd(
     repo: Path | None, cluster: str | None, config: Path | None, as_json: bool
 ) -> int:
+    from infrawright.model.conventions import infer
     from infrawright.model.loader import find_root, load_repo
     from infrawright.repo.config import load_config
-    from infrawright.repo.conventions import infer
     from infrawright.report import formats
 
     root = find_root(repo)

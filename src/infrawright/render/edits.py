@@ -11,6 +11,7 @@ from typing import Any
 
 from infrawright.catalog import CatalogEntry
 from infrawright.errors import InfrawrightError, RefusedError
+from infrawright.model.conventions import pin_as, version_style
 from infrawright.model.flux import KUSTOMIZE_GROUP, FluxKustomization, HelmRelease, dotted_get
 from infrawright.plan.model import (
     AddHelmComponent,
@@ -35,7 +36,6 @@ from infrawright.render.splice import (
     set_scalar,
     set_value,
 )
-from infrawright.repo.conventions import pin_as, version_style
 from infrawright.repo.documents import Document
 from infrawright.validate.context import helm_repository_urls
 

@@ -14,11 +14,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 from infrawright.catalog import CatalogEntry
+from infrawright.model.conventions import PSS_PREFIX, Conventions, pin_as
 from infrawright.model.flux import HelmRelease
 from infrawright.plan.model import AddHelmComponent, AddPlainComponent, Plan
 from infrawright.render.changeset import Changeset, Review
 from infrawright.render.emit import KeyPath, Quoted, Style, dump
-from infrawright.repo.conventions import PSS_PREFIX, Conventions, pin_as
 from infrawright.validate.context import helm_repository_urls, runs_cilium
 from infrawright.validate.engine import Analysis
 
