@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE, copy_repo
-from infrawright.apply import COMMITTED, JOURNAL, apply_atomically, recover
+from infrawright.change.apply import COMMITTED, JOURNAL, apply_atomically, recover
 from infrawright.cli.app import run
 from infrawright.errors import ExitCode, InfrawrightError
 from infrawright.render.changeset import Changeset

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE
-from infrawright.apply import JOURNAL
+from infrawright.change.apply import JOURNAL
 from infrawright.workflow import recover_unfinished
 
 REQUEST = "we need metallb"

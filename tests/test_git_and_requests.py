@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE, copy_repo
-from infrawright.apply import JOURNAL
+from infrawright.change.apply import JOURNAL
 from infrawright.cli.app import run
 from infrawright.errors import ExitCode
 

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from conftest import EXAMPLE, copy_repo
-from infrawright.apply import apply_changes
 from infrawright.build import split
 from infrawright.build.batch import folder_key, recent_builds
 from infrawright.build.builds import Build, build_all
 from infrawright.build.kustomize import Kustomize
+from infrawright.change.apply import apply_changes
 from infrawright.model.loader import load_repo, with_changes
 from infrawright.model.repo import RepoModel
 from infrawright.render.changeset import Changeset

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from infrawright.apply import apply_atomically, apply_changes, safe_target
 from infrawright.build.batch import cache_folder
+from infrawright.change.apply import apply_atomically, apply_changes, safe_target
 from infrawright.model.conventions import infer
 from infrawright.model.loader import with_changes
 from infrawright.model.repo import PathProblem, RepoModel

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from infrawright.apply import apply_atomically, safe_target
+from infrawright.change.apply import apply_atomically, safe_target
 from infrawright.errors import InfrawrightError, RefusedError
 from infrawright.render.changeset import Changeset
 

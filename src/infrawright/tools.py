@@ -19,7 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from infrawright.apply import safe_target
+from infrawright.change.apply import safe_target
 from infrawright.errors import InfrawrightError
 from infrawright.implement import Outcome, settle, validate_in_scratch
 from infrawright.model.conventions import infer

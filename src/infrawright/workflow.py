@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from infrawright.apply import apply_atomically, recover
+from infrawright.change.apply import apply_atomically, recover
 from infrawright.errors import InfrawrightError
 from infrawright.implement import Outcome, Progress, implement
 from infrawright.model.loader import load_repo

@@ -79,7 +79,7 @@ def patched(
 ) -> dict[str, Listing]:
     """The listings of ``origin`` (``walked``, else listed now) as they are once
     ``changes`` (path -> new bytes, None to delete) are written the way
-    :func:`infrawright.apply.apply_changes` writes them: new files and the folders they
+    :func:`infrawright.change.apply.apply_changes` writes them: new files and the folders they
     need appear; a deleted file goes, and so does every folder its deletion left empty.
     Only the folders above a changed path differ from ``walked``."""
     stale = {
