@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from infrawright.build.batch import cache_folder
 from infrawright.change.apply import apply_atomically, apply_changes, safe_target
+from infrawright.change.vcs import dirty
 from infrawright.model.conventions import infer
 from infrawright.model.loader import with_changes
 from infrawright.model.repo import PathProblem, RepoModel
@@ -28,7 +29,6 @@ from infrawright.scratch import ScratchCopy, background_copy, link_folders, part
 from infrawright.sessions import SessionStore
 from infrawright.validate.engine import ValidationResult, kept_builds, validate
 from infrawright.validate.finding import Finding
-from infrawright.vcs import dirty
 
 Status = Literal["applied", "dry-run", "no-op", "failed"]
 Progress = Callable[[str], None]

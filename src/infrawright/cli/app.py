@@ -269,7 +269,7 @@ def implement_cmd(
             markup=False,
         )
         if branch and not dry_run:
-            from infrawright.vcs import prepare_branch
+            from infrawright.change.vcs import prepare_branch
 
             prepare_branch(root, branch)
         if planner == "llm":
@@ -306,7 +306,7 @@ def implement_cmd(
 
 
 def _commit(root: Path, outcome: Outcome, say: Callable[[str], None]) -> None:
-    from infrawright.vcs import commit
+    from infrawright.change.vcs import commit
 
     files = [*outcome.created, *outcome.modified, *outcome.deleted]
     lines = [outcome.request, "", "Files:", *(f"- {f}" for f in files), ""]
