@@ -11,11 +11,11 @@ import pytest
 
 from conftest import EXAMPLE, copy_repo
 from infrawright.catalog import builtin_catalog
+from infrawright.change.sessions import STATE_DIR, SessionStore
 from infrawright.cli.app import run
 from infrawright.errors import ExitCode
 from infrawright.plan.decisions import apply_decisions
 from infrawright.plan.rules import plan_request
-from infrawright.sessions import STATE_DIR, SessionStore
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -93,7 +93,7 @@ def test_finish_refuses_a_change_that_adds_a_finding(tools: Tools) -> None:
         ("clusters/local-kube/flux-system/gotk-sync.yaml", "not writable"),
         ("namespaces/team-a/script.sh", "only YAML"),
         ("namespaces/Bad_Name/x.yaml", "DNS-1123"),
-        (".infrawright/sessions/x.yaml", "not writable"),
+        (".infrawright/change/sessions/x.yaml", "not writable"),
         ("README.md", "only YAML"),
     ],
 )

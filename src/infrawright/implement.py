@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from infrawright.build.batch import cache_folder
 from infrawright.change.apply import apply_atomically, apply_changes, safe_target
+from infrawright.change.sessions import SessionStore
 from infrawright.change.vcs import dirty
 from infrawright.model.conventions import infer
 from infrawright.model.loader import with_changes
@@ -26,7 +27,6 @@ from infrawright.render.edits import render_plan
 from infrawright.render.engine import Renderer
 from infrawright.repo.listing import LINK, scan
 from infrawright.scratch import ScratchCopy, background_copy, link_folders, partial_copy
-from infrawright.sessions import SessionStore
 from infrawright.validate.engine import ValidationResult, kept_builds, validate
 from infrawright.validate.finding import Finding
 
@@ -196,7 +196,7 @@ def implement(
     """Render, validate and (unless ``dry_run``) apply a Plan.
 
     ``record`` is called with the validated change just before it is written and returns
-    the id of the session that remembers it (see :mod:`infrawright.sessions`). ``copy``
+    the id of the session that remembers it (see :mod:`infrawright.change.sessions`). ``copy``
     is the copy to validate the change in, when the caller started it already.
     """
     say = progress or (lambda _msg: None)

@@ -28,9 +28,9 @@ from pathlib import Path
 from types import ModuleType
 
 from infrawright import cache
+from infrawright.change.sessions import STATE_DIR
 from infrawright.mirror import sync as mirror_sync
 from infrawright.progress import phase
-from infrawright.sessions import STATE_DIR
 
 fcntl: ModuleType | None
 try:

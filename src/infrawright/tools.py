@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from infrawright.change.apply import safe_target
+from infrawright.change.sessions import SessionStore, repo_lock
 from infrawright.errors import InfrawrightError
 from infrawright.implement import Outcome, settle, validate_in_scratch
 from infrawright.model.conventions import infer
@@ -32,7 +33,6 @@ from infrawright.plan.rules import plan_request
 from infrawright.render.changeset import Changeset, Review
 from infrawright.repo.documents import parse_text
 from infrawright.report.formats import graph_json
-from infrawright.sessions import SessionStore, repo_lock
 from infrawright.validate.engine import ValidationResult, validate
 from infrawright.validate.rules import RULES
 from infrawright.validate.rules.iw006_banned_workarounds import banned_in_patch, banned_in_spec

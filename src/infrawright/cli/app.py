@@ -449,9 +449,9 @@ def cluster_check_cmd(
 def sessions_cmd(repo: Path | None, as_json: bool) -> int:
     from dataclasses import asdict
 
+    from infrawright.change.sessions import SessionStore
     from infrawright.model.loader import find_root
     from infrawright.report import formats
-    from infrawright.sessions import SessionStore
 
     sessions = SessionStore(find_root(repo)).all()
     if as_json:

@@ -1,6 +1,6 @@
 """Sessions: what an applied change wrote, so it can be continued or undone.
 
-Each applied change is recorded under ``.infrawright/sessions/<id>/``: ``session.json``
+Each applied change is recorded under ``.infrawright/change/sessions/<id>/``: ``session.json``
 (request, decisions, plan, status, every file's digest before and after) and ``before/``
 (the bytes each modified or deleted file had). The folder ignores itself for git. A lock
 file keeps two runs from writing the same repository at once.
