@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE, copy_repo
-from infrawright import mirror
+from infrawright.change import mirror
 from infrawright.change.apply import apply_changes
 from infrawright.render.changeset import Changeset
 from infrawright.scratch import MIRROR_PREFIX, MIRROR_UNUSED_S, MirrorCopy, background_copy

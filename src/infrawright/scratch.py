@@ -28,8 +28,8 @@ from pathlib import Path
 from types import ModuleType
 
 from infrawright import cache
+from infrawright.change.mirror import sync as mirror_sync
 from infrawright.change.sessions import STATE_DIR
-from infrawright.mirror import sync as mirror_sync
 from infrawright.progress import phase
 
 fcntl: ModuleType | None
@@ -145,7 +145,7 @@ def _start_cp(root: Path, target: Path) -> subprocess.Popen[bytes] | None:
 
 
 class MirrorCopy(ScratchCopy):
-    """The repository's lasting mirror (see :mod:`infrawright.mirror`), brought up to date
+    """The repository's lasting mirror (see :mod:`infrawright.change.mirror`), brought up to date
     in a process of its own; held under a lock until closed, and kept for the next run."""
 
     def __init__(self, root: Path, folder: Path, lock: int) -> None:
@@ -157,7 +157,7 @@ class MirrorCopy(ScratchCopy):
         self._thread = None
         self._cancel = threading.Event()
         self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
-            [sys.executable, "-m", "infrawright.mirror", str(root), str(self._target)],
+            [sys.executable, "-m", "infrawright.change.mirror", str(root), str(self._target)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -1,4 +1,4 @@
-"""Keep a hard-linked copy of a repository in step with it (``python -m infrawright.mirror
+"""Keep a hard-linked copy of a repository in step with it (``python -m infrawright.change.mirror
 SOURCE TARGET``).
 
 Validating a change needs the repository as it would be after the change, on disk, for
@@ -106,12 +106,12 @@ def _remove(path: str, entry: os.DirEntry[str] | None = None) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python -m infrawright.mirror SOURCE TARGET", file=sys.stderr)
+        print("usage: python -m infrawright.change.mirror SOURCE TARGET", file=sys.stderr)
         return 2
     try:
         sync(args[0], args[1])
     except OSError as exc:
-        print(f"infrawright.mirror: {exc}", file=sys.stderr)
+        print(f"infrawright.change.mirror: {exc}", file=sys.stderr)
         return 1
     return 0
 
