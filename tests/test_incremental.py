@@ -19,6 +19,7 @@ from infrawright.build.batch import folder_key, recent_builds
 from infrawright.build.builds import Build, build_all
 from infrawright.build.kustomize import Kustomize
 from infrawright.change.apply import apply_changes
+from infrawright.change.scratch import scratch_copy
 from infrawright.model.loader import load_repo, with_changes
 from infrawright.model.repo import RepoModel
 from infrawright.render.changeset import Changeset
@@ -26,7 +27,6 @@ from infrawright.repo import snapshot
 from infrawright.repo.documents import YamlFile, parse_bytes, read_bytes
 from infrawright.repo.listing import DIR, FILE, LINK, patched, scan
 from infrawright.repo.segments import reparse, split_documents, split_lines
-from infrawright.scratch import scratch_copy
 
 CLUSTER = "clusters/local-kube"
 
@@ -256,7 +256,7 @@ def test_both_ways_of_copying_give_the_same_hard_linked_tree(
 def test_a_detached_removal_still_removes_the_copy(example_copy: Path) -> None:
     import time
 
-    from infrawright.scratch import background_copy
+    from infrawright.change.scratch import background_copy
 
     with background_copy(example_copy, detach_removal=True, lasting=False) as copy:
         folder = copy.path()

@@ -12,8 +12,8 @@ import pytest
 from conftest import EXAMPLE, copy_repo
 from infrawright.change import mirror
 from infrawright.change.apply import apply_changes
+from infrawright.change.scratch import MIRROR_PREFIX, MIRROR_UNUSED_S, MirrorCopy, background_copy
 from infrawright.render.changeset import Changeset
-from infrawright.scratch import MIRROR_PREFIX, MIRROR_UNUSED_S, MirrorCopy, background_copy
 
 
 def shape(root: Path) -> dict[str, object]:

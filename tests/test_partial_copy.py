@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from conftest import EXAMPLE, copy_repo
+from infrawright.change.scratch import ScratchCopy
 from infrawright.implement import _validate_in_part, partial_copy_possible, validate_in_scratch
 from infrawright.model.conventions import infer
 from infrawright.model.loader import load_repo
@@ -18,7 +19,6 @@ from infrawright.model.repo import RepoModel
 from infrawright.render.changeset import Changeset
 from infrawright.render.edits import render_plan
 from infrawright.render.engine import Renderer
-from infrawright.scratch import ScratchCopy
 from infrawright.validate.engine import ValidationResult, validate
 from infrawright.workflow import rule_planner
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from infrawright.build.batch import cache_folder
 from infrawright.change.apply import apply_atomically, apply_changes, safe_target
+from infrawright.change.scratch import ScratchCopy, background_copy, link_folders, partial_copy
 from infrawright.change.sessions import SessionStore
 from infrawright.change.vcs import dirty
 from infrawright.model.conventions import infer
@@ -26,7 +27,6 @@ from infrawright.render.changeset import Changeset
 from infrawright.render.edits import render_plan
 from infrawright.render.engine import Renderer
 from infrawright.repo.listing import LINK, scan
-from infrawright.scratch import ScratchCopy, background_copy, link_folders, partial_copy
 from infrawright.validate.engine import ValidationResult, kept_builds, validate
 from infrawright.validate.finding import Finding
 

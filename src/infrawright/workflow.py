@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from infrawright.change.apply import apply_atomically, recover
+from infrawright.change.scratch import ScratchCopy
 from infrawright.change.sessions import Session, SessionStore, repo_lock
 from infrawright.errors import InfrawrightError
 from infrawright.implement import Outcome, Progress, implement
@@ -21,7 +22,6 @@ from infrawright.plan.model import Plan, plan_json
 from infrawright.plan.rules import ChartOption, plan_request
 from infrawright.progress import phase
 from infrawright.render.changeset import Changeset
-from infrawright.scratch import ScratchCopy
 
 Planner = Callable[[str, RepoModel], Plan]
 
