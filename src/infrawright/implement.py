@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from infrawright.build.batch import cache_folder
 from infrawright.change.apply import apply_atomically, apply_changes, safe_target
+from infrawright.change.recreate import recreate_reasons
 from infrawright.change.scratch import ScratchCopy, background_copy, link_folders, partial_copy
 from infrawright.change.sessions import SessionStore
 from infrawright.change.vcs import dirty
@@ -22,7 +23,6 @@ from infrawright.model.loader import with_changes
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.plan.model import Plan, subject
 from infrawright.progress import phase
-from infrawright.recreate import recreate_reasons
 from infrawright.render.changeset import Changeset
 from infrawright.render.edits import render_plan
 from infrawright.render.engine import Renderer
