@@ -6,7 +6,7 @@ Each run works on a fresh copy of the repository and a fresh infrawright cache d
 (neither copy is timed) and must end with the change applied. Two ways are timed:
 
 * subprocess: ``implement-infra --repo COPY REQUEST`` (process start included);
-* in-process: ``load_repo`` + ``plan_request`` + ``infrawright.implement.implement``, as
+* in-process: ``load_repo`` + ``plan_request`` + ``infrawright.change.implement.implement``, as
   the CLI calls them (process start and imports excluded; the kustomize lookup and the
   chart catalog are cached once before timing).
 
@@ -52,7 +52,7 @@ from benchlib import (
 
 from infrawright.build.kustomize import find_kustomize
 from infrawright.catalog import builtin_catalog
-from infrawright.implement import implement
+from infrawright.change.implement import implement
 from infrawright.model.loader import find_root, load_repo
 from infrawright.plan.rules import plan_request
 from infrawright.repo.config import load_config

@@ -32,7 +32,7 @@ import yaml
 
 from conftest import EXAMPLE, SHARED, copy_repo
 from infrawright.catalog import builtin_catalog
-from infrawright.implement import implement
+from infrawright.change.implement import implement
 from infrawright.model.conventions import PSS_PREFIX, Convention, Conventions, infer
 from infrawright.model.loader import load_repo
 from infrawright.plan.rules import plan_request

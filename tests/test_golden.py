@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE, SHARED, TESTS, copy_repo
-from infrawright.implement import implement
+from infrawright.change.implement import implement
 from infrawright.model.loader import load_repo
 from infrawright.plan.rules import plan_request
 

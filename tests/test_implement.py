@@ -11,9 +11,9 @@ import yaml
 
 from conftest import FIXTURES, copy_repo, shared_path
 from infrawright.catalog import builtin_catalog
+from infrawright.change.implement import implement
 from infrawright.cli.app import run
 from infrawright.errors import ExitCode
-from infrawright.implement import implement
 from infrawright.model.loader import load_repo
 from infrawright.plan.model import AddHelmComponent, ChartRef, Plan
 from infrawright.plan.rules import NotUnderstoodError, plan_request

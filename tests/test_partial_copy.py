@@ -11,8 +11,12 @@ from typing import Any
 import pytest
 
 from conftest import EXAMPLE, copy_repo
+from infrawright.change.implement import (
+    _validate_in_part,
+    partial_copy_possible,
+    validate_in_scratch,
+)
 from infrawright.change.scratch import ScratchCopy
-from infrawright.implement import _validate_in_part, partial_copy_possible, validate_in_scratch
 from infrawright.model.conventions import infer
 from infrawright.model.loader import load_repo
 from infrawright.model.repo import RepoModel

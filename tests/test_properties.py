@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from conftest import EXAMPLE, SHARED, copy_repo
 from infrawright.catalog import builtin_catalog
+from infrawright.change.implement import implement
 from infrawright.errors import InfrawrightError
-from infrawright.implement import implement
 from infrawright.model.loader import load_repo
 from infrawright.plan.facts import RepoFacts
 from infrawright.plan.model import Plan, parse_plan, plan_json

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from infrawright.change.apply import safe_target
+from infrawright.change.implement import Outcome, settle, validate_in_scratch
 from infrawright.change.sessions import SessionStore, repo_lock
 from infrawright.errors import InfrawrightError
-from infrawright.implement import Outcome, settle, validate_in_scratch
 from infrawright.model.conventions import infer
 from infrawright.model.flux import HELM_GROUP, KUSTOMIZE_GROUP
 from infrawright.model.loader import load_repo
@@ -229,7 +229,7 @@ class Tools:
     def apply_plan(self, plan: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
         """Render a Plan you wrote (see `infrawright plan-schema`), validate it and write
         it unless ``dry_run``; returns the report."""
-        from infrawright.implement import implement
+        from infrawright.change.implement import implement
 
         parsed = parse_plan(plan)
         model = self.model()

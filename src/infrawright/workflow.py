@@ -10,10 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from infrawright.change.apply import apply_atomically, recover
+from infrawright.change.implement import Outcome, Progress, implement
 from infrawright.change.scratch import ScratchCopy
 from infrawright.change.sessions import Session, SessionStore, repo_lock
 from infrawright.errors import InfrawrightError
-from infrawright.implement import Outcome, Progress, implement
 from infrawright.model.loader import load_repo
 from infrawright.model.repo import RepoModel
 from infrawright.plan.decisions import apply_decisions

@@ -29,7 +29,7 @@ from infrawright.errors import ExitCode, InfrawrightError
 from infrawright.report.console import Printer, console
 
 if TYPE_CHECKING:
-    from infrawright.implement import Outcome
+    from infrawright.change.implement import Outcome
     from infrawright.validate.engine import ValidationResult
 
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from infrawright.change.implement import Outcome, settle
 from infrawright.errors import InfrawrightError
-from infrawright.implement import Outcome, settle
 from infrawright.llm.prompt import build_system_prompt, user_message
 from infrawright.llm.providers import (
     DEFAULT_MODELS,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infrawright.implement import Outcome
+from infrawright.change.implement import Outcome
 from infrawright.report.console import Printer, escape
 
 
