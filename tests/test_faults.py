@@ -23,7 +23,7 @@ import pytest
 
 from conftest import EXAMPLE
 from infrawright.change.apply import JOURNAL
-from infrawright.workflow import recover_unfinished
+from infrawright.change.workflow import recover_unfinished
 
 REQUEST = "we need metallb"
 BIN = Path(sys.executable).parent

@@ -17,6 +17,7 @@ from infrawright.change.implement import (
     validate_in_scratch,
 )
 from infrawright.change.scratch import ScratchCopy
+from infrawright.change.workflow import rule_planner
 from infrawright.model.conventions import infer
 from infrawright.model.loader import load_repo
 from infrawright.model.repo import RepoModel
@@ -24,7 +25,6 @@ from infrawright.render.changeset import Changeset
 from infrawright.render.edits import render_plan
 from infrawright.render.engine import Renderer
 from infrawright.validate.engine import ValidationResult, validate
-from infrawright.workflow import rule_planner
 
 REQUESTS = [
     "we need metallb",

@@ -221,7 +221,7 @@ class Tools:
     def implement(self, request: str, dry_run: bool = False) -> dict[str, Any]:
         """The whole pipeline for a request (rule planner, render, validate, write);
         returns the report. ``dry_run`` writes nothing and includes the diff."""
-        from infrawright.workflow import run_request
+        from infrawright.change.workflow import run_request
 
         outcome = run_request(self.model(), request, dry_run=dry_run, crd_dirs=self.crd_dirs)
         return self._after_apply(outcome)

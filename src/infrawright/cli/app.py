@@ -248,11 +248,11 @@ def implement_cmd(
     branch: str | None,
     verbose: bool,
 ) -> int:
+    from infrawright.change.workflow import recover_unfinished, rule_planner, run_request
     from infrawright.cli.live import live
     from infrawright.model.loader import find_root, load_repo
     from infrawright.plan.rules import ChartOption
     from infrawright.repo.config import load_config
-    from infrawright.workflow import recover_unfinished, rule_planner, run_request
 
     err = _err()
     with live(err, machine_output=as_json, verbose=verbose):
@@ -356,8 +356,8 @@ def continue_cmd(
     crd_dir: list[Path] | None,
     config: Path | None,
 ) -> int:
+    from infrawright.change.workflow import continue_session
     from infrawright.model.loader import find_root
-    from infrawright.workflow import continue_session
 
     root = find_root(repo)
     err = _err()
@@ -376,8 +376,8 @@ def continue_cmd(
 
 
 def undo_cmd(repo: Path | None, session: str | None) -> int:
+    from infrawright.change.workflow import undo_session
     from infrawright.model.loader import find_root
-    from infrawright.workflow import undo_session
 
     root = find_root(repo)
     done, reverted = undo_session(root, session)
@@ -388,8 +388,8 @@ def undo_cmd(repo: Path | None, session: str | None) -> int:
 
 
 def recover_cmd(repo: Path | None) -> int:
+    from infrawright.change.workflow import recover_unfinished
     from infrawright.model.loader import find_root
-    from infrawright.workflow import recover_unfinished
 
     root = find_root(repo)
     restored = recover_unfinished(root)
