@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from infrawright.agents.tools import TOOL_NAMES
 from infrawright.errors import ExitCode, InfrawrightError
 from infrawright.integrations import claude
 from infrawright.integrations.claude import (
@@ -20,7 +21,6 @@ from infrawright.integrations.claude import (
     install_claude,
     is_pristine,
 )
-from infrawright.tools import TOOL_NAMES
 
 COMMAND = ".claude/commands/implement-infra.md"
 AGENT = ".claude/agents/infrastructure-implementor.md"

@@ -22,11 +22,11 @@ import openai
 import pytest
 
 from conftest import EXAMPLE, FLUX_KS, KUSTOMIZATION, SHARED, copy_repo
+from infrawright.agents.tools import TOOL_NAMES, Tools
 from infrawright.change.sessions import SessionStore
 from infrawright.errors import InfrawrightError
 from infrawright.llm import run_agent
 from infrawright.llm.providers import open_client
-from infrawright.tools import TOOL_NAMES, Tools
 
 CRDS = [SHARED / "crds"] if (SHARED / "crds").is_dir() else []
 CLUSTER = "clusters/local-kube/infrastructure.yaml"

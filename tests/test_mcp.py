@@ -20,9 +20,9 @@ from mcp import Client, StdioServerParameters, stdio_client
 from mcp_types import CallToolResult, TextContent
 
 from conftest import EXAMPLE, SHARED, copy_repo
+from infrawright.agents.tools import TOOL_NAMES, Tools
 from infrawright.errors import InfrawrightError
 from infrawright.mcp_server import build_server, serve
-from infrawright.tools import TOOL_NAMES, Tools
 
 CRDS = [SHARED / "crds"] if (SHARED / "crds").is_dir() else []
 TIMEOUT = 30  # seconds; a hang fails the test instead of stalling the run

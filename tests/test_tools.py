@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE, FLUX_KS, KUSTOMIZATION, SHARED, copy_repo
+from infrawright.agents.tools import TOOL_NAMES, Tools
 from infrawright.cli.app import run
-from infrawright.tools import TOOL_NAMES, Tools
 
 CRDS = [SHARED / "crds"] if (SHARED / "crds").is_dir() else []
 

@@ -1,8 +1,8 @@
-"""The shared tools (:mod:`infrawright.tools`) as an MCP server on stdio.
+"""The shared tools (:mod:`infrawright.agents.tools`) as an MCP server on stdio.
 
-Every tool of :data:`~infrawright.tools.TOOL_NAMES` is exposed under its own name, with
+Every tool of :data:`~infrawright.agents.tools.TOOL_NAMES` is exposed under its own name, with
 its docstring as description and its parameters as input schema, plus an optional
-``repo`` argument (default: the server's ``--repo``). One :class:`~infrawright.tools.Tools`
+``repo`` argument (default: the server's ``--repo``). One :class:`~infrawright.agents.tools.Tools`
 instance is kept per repository, so a change staged by ``write_file`` is still pending at
 the next call. A tool that fails comes back as an MCP tool error (``isError``) carrying
 its message; nothing a client sends can stop the server.
@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field
 
 import infrawright
+from infrawright.agents.tools import TOOL_NAMES, Tools
 from infrawright.errors import InfrawrightError
 from infrawright.model.loader import find_root
-from infrawright.tools import TOOL_NAMES, Tools
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer

@@ -25,8 +25,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Final
 
+from infrawright.agents.tools import TOOL_NAMES
 from infrawright.errors import InfrawrightError
-from infrawright.tools import TOOL_NAMES
 
 CREATED: Final = "created"
 UPDATED: Final = "updated"

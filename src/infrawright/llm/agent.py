@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from infrawright.agents.tools import Tools
 from infrawright.change.implement import Outcome, settle
 from infrawright.errors import InfrawrightError
 from infrawright.llm.prompt import build_system_prompt, user_message
@@ -29,7 +30,6 @@ from infrawright.llm.providers import (
     start_conversation,
 )
 from infrawright.render.changeset import Review
-from infrawright.tools import Tools
 
 APPLYING = ("finish", "apply_plan", "implement")
 REVIEW_MARK = "REVIEW:"

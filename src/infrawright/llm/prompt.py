@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
+from infrawright.agents.tools import Tools
 from infrawright.plan.model import plan_schema
-from infrawright.tools import Tools
 from infrawright.validate.rules import RULES
 
 KNOWLEDGE_DIR = "knowledge/infrastructure"

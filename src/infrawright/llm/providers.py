@@ -107,7 +107,7 @@ def start_conversation(
     request: str,
     tools: list[dict[str, Any]],
 ) -> Conversation:
-    """Start a conversation; ``tools`` are :meth:`infrawright.tools.Tools.schemas`."""
+    """Start a conversation; ``tools`` are :meth:`infrawright.agents.tools.Tools.schemas`."""
     conversation: Conversation = _module(provider).start(
         client, model=model, system=system, request=request, tools=tools
     )
