@@ -20,9 +20,9 @@ from mcp import Client, StdioServerParameters, stdio_client
 from mcp_types import CallToolResult, TextContent
 
 from conftest import EXAMPLE, SHARED, copy_repo
+from infrawright.agents.mcp_server import build_server, serve
 from infrawright.agents.tools import TOOL_NAMES, Tools
 from infrawright.errors import InfrawrightError
-from infrawright.mcp_server import build_server, serve
 
 CRDS = [SHARED / "crds"] if (SHARED / "crds").is_dir() else []
 TIMEOUT = 30  # seconds; a hang fails the test instead of stalling the run
@@ -185,7 +185,7 @@ def test_stdio_subprocess_serves_and_exits_cleanly(repo: Path, tmp_path: Path) -
     errlog_path = tmp_path / "server-stderr.txt"
     args = ["--repo", str(repo)] + [a for d in CRDS for a in ("--crd-dir", str(d))]
     script = (
-        "import sys; from infrawright.mcp_server import main; "
+        "import sys; from infrawright.agents.mcp_server import main; "
         f"main({args!r}); print('server exited', file=sys.stderr)"
     )
     params = StdioServerParameters(

@@ -403,7 +403,7 @@ def recover_cmd(repo: Path | None) -> int:
 
 
 def mcp_cmd(repo: Path | None, crd_dir: list[Path] | None) -> int:
-    from infrawright.mcp_server import serve
+    from infrawright.agents.mcp_server import serve
     from infrawright.model.loader import find_root
 
     gc.enable()  # a long-running server: see _short_lived

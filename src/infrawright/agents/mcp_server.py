@@ -158,7 +158,7 @@ def serve(repo: Path | None, crd_dirs: list[Path] | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m infrawright.mcp_server [--repo PATH] [--crd-dir DIR]...``"""
+    """``python -m infrawright.agents.mcp_server [--repo PATH] [--crd-dir DIR]...``"""
     parser = argparse.ArgumentParser(prog="infrawright-mcp", description=serve.__doc__)
     parser.add_argument("--repo", type=Path, default=None)
     parser.add_argument("--crd-dir", type=Path, action="append", default=[])
