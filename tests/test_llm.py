@@ -22,11 +22,11 @@ import openai
 import pytest
 
 from conftest import EXAMPLE, FLUX_KS, KUSTOMIZATION, SHARED, copy_repo
+from infrawright.agents.llm import run_agent
+from infrawright.agents.llm.providers import open_client
 from infrawright.agents.tools import TOOL_NAMES, Tools
 from infrawright.change.sessions import SessionStore
 from infrawright.errors import InfrawrightError
-from infrawright.llm import run_agent
-from infrawright.llm.providers import open_client
 
 CRDS = [SHARED / "crds"] if (SHARED / "crds").is_dir() else []
 CLUSTER = "clusters/local-kube/infrastructure.yaml"
@@ -514,7 +514,7 @@ def test_a_local_server_needs_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_missing_sdk_names_the_extra(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "anthropic", None)  # import anthropic now fails
-    monkeypatch.delitem(sys.modules, "infrawright.llm.provider_anthropic", raising=False)
+    monkeypatch.delitem(sys.modules, "infrawright.agents.llm.provider_anthropic", raising=False)
     with pytest.raises(InfrawrightError) as caught:
         run_agent(tools, "we need metallb")
     assert "pip install 'infrawright[llm]'" in str(caught.value)

@@ -273,8 +273,8 @@ def implement_cmd(
 
             prepare_branch(root, branch)
         if planner == "llm":
+            from infrawright.agents.llm import run_agent
             from infrawright.agents.tools import Tools
-            from infrawright.llm import run_agent
 
             if chart:  # the model gets --chart/--version in words
                 text += f"\n\nUse the chart {chart}" + (

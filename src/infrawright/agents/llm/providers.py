@@ -139,7 +139,7 @@ def _module(provider: str) -> Any:
             f"unknown provider {provider!r}", hint=f"use one of: {', '.join(PROVIDERS)}"
         )
     try:
-        return importlib.import_module(f"infrawright.llm.provider_{provider}")
+        return importlib.import_module(f"infrawright.agents.llm.provider_{provider}")
     except ImportError as exc:
         raise InfrawrightError(
             f"the {provider} provider needs the {provider} package ({exc})", hint=INSTALL_HINT

@@ -8,8 +8,8 @@ from typing import Any
 import anthropic
 from anthropic.types import MessageParam, TextBlockParam, ToolParam, ToolResultBlockParam
 
+from infrawright.agents.llm.providers import Reply, ToolCall, ToolResult, api_error, missing_key
 from infrawright.errors import InfrawrightError
-from infrawright.llm.providers import Reply, ToolCall, ToolResult, api_error, missing_key
 
 # Enough for a whole cluster file in one write_file call; below the SDK's limit for a
 # request that is not streamed.

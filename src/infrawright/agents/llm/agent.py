@@ -16,11 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from infrawright.agents.tools import Tools
-from infrawright.change.implement import Outcome, settle
-from infrawright.errors import InfrawrightError
-from infrawright.llm.prompt import build_system_prompt, user_message
-from infrawright.llm.providers import (
+from infrawright.agents.llm.prompt import build_system_prompt, user_message
+from infrawright.agents.llm.providers import (
     DEFAULT_MODELS,
     PROVIDERS,
     ToolCall,
@@ -29,6 +26,9 @@ from infrawright.llm.providers import (
     result_text,
     start_conversation,
 )
+from infrawright.agents.tools import Tools
+from infrawright.change.implement import Outcome, settle
+from infrawright.errors import InfrawrightError
 from infrawright.render.changeset import Review
 
 APPLYING = ("finish", "apply_plan", "implement")

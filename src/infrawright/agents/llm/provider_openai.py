@@ -21,8 +21,7 @@ from openai.types.chat import (
 )
 from openai.types.responses import FunctionToolParam, ResponseInputItemParam
 
-from infrawright.errors import InfrawrightError
-from infrawright.llm.providers import (
+from infrawright.agents.llm.providers import (
     Reply,
     ToolCall,
     ToolResult,
@@ -30,6 +29,7 @@ from infrawright.llm.providers import (
     missing_key,
     parse_arguments,
 )
+from infrawright.errors import InfrawrightError
 
 OPENAI_HOST = "api.openai.com"
 # Local servers do not check the key, but the SDK sends one.

@@ -4,7 +4,7 @@ tools, the engine disposes. The provider SDKs are optional: ``pip install 'infra
 
 from __future__ import annotations
 
-from infrawright.llm.agent import run_agent
-from infrawright.llm.providers import API_KEY_VARS, DEFAULT_MODELS, PROVIDERS
+from infrawright.agents.llm.agent import run_agent
+from infrawright.agents.llm.providers import API_KEY_VARS, DEFAULT_MODELS, PROVIDERS
 
 __all__ = ["API_KEY_VARS", "DEFAULT_MODELS", "PROVIDERS", "run_agent"]
