@@ -10,10 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infrawright.agents.tools import TOOL_NAMES
-from infrawright.errors import ExitCode, InfrawrightError
-from infrawright.integrations import claude
-from infrawright.integrations.claude import (
+from infrawright.agents import claude
+from infrawright.agents.claude import (
     CREATED,
     KEPT,
     UNCHANGED,
@@ -21,6 +19,8 @@ from infrawright.integrations.claude import (
     install_claude,
     is_pristine,
 )
+from infrawright.agents.tools import TOOL_NAMES
+from infrawright.errors import ExitCode, InfrawrightError
 
 COMMAND = ".claude/commands/implement-infra.md"
 AGENT = ".claude/agents/infrastructure-implementor.md"

@@ -412,7 +412,7 @@ def mcp_cmd(repo: Path | None, crd_dir: list[Path] | None) -> int:
 
 
 def install_claude_cmd(repo: Path | None, claude_dir: Path | None, force: bool) -> int:
-    from infrawright.integrations.claude import KEPT, install_claude
+    from infrawright.agents.claude import KEPT, install_claude
     from infrawright.model.loader import find_root
 
     results = install_claude(find_root(repo), claude_dir, force=force)
