@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from conftest import EXAMPLE
-from infrawright import cluster_check
-from infrawright.cluster_check import (
+from infrawright.errors import ExitCode, InfrawrightError, RefusedError, ToolMissingError
+from infrawright.integrations import cluster_check
+from infrawright.integrations.cluster_check import (
     KUSTOMIZATIONS,
     ClusterReport,
     allowed,
@@ -30,7 +31,6 @@ from infrawright.cluster_check import (
     run_readonly,
     ssh_argv,
 )
-from infrawright.errors import ExitCode, InfrawrightError, RefusedError, ToolMissingError
 from infrawright.model.graph import Graph
 from infrawright.model.loader import load_repo
 from infrawright.model.repo import RepoModel

@@ -431,7 +431,7 @@ def cluster_check_cmd(
     as_json: bool,
     config: Path | None,
 ) -> int:
-    from infrawright.cluster_check import check_cluster, dependency_graph, render_text
+    from infrawright.integrations.cluster_check import check_cluster, dependency_graph, render_text
     from infrawright.model.loader import find_root, load_repo
     from infrawright.repo.config import load_config
     from infrawright.report import formats
