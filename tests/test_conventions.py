@@ -765,7 +765,7 @@ CASES: dict[str, Case] = {
         },
     ),
 }
-#: The documented defaults (repo/conventions.py), used where the repository is silent.
+#: The documented defaults (model/conventions.py), used where the repository is silent.
 DEFAULTS: dict[str, object] = {
     "helm_repository_namespace": "flux-system",
     "helm_repository_interval": "1h",

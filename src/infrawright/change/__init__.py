@@ -1,1 +1,2 @@
-"""Changing a repository: the implement pipeline, the copy a change is validated in, journaled writes, sessions."""
+"""Changing a repository: the implement pipeline, the copy a change is validated in,
+journaled writes, sessions, git."""

@@ -1,1 +1,1 @@
-"""Integrations with other tools (Claude Code: a slash command, an agent, the MCP server)."""
+"""Integrations with what runs outside the repository: the read-only live-cluster check."""

@@ -1,1 +1,2 @@
-"""The in-memory model of a Flux repository: Kustomizations, components, CRD index, graph."""
+"""The in-memory model of a Flux repository, made by the loader: Kustomizations,
+components, CRD index, graph, and the conventions the repository follows."""

@@ -1,1 +1,1 @@
-"""Validation: real kustomize builds, schema checks and the pattern rules."""
+"""Validation: the rules over built objects and schema checks, run by one engine."""
