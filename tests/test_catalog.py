@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from infrawright.catalog import Catalog, builtin_catalog
@@ -97,7 +97,7 @@ def test_config_entries_override_builtin() -> None:
     base = builtin_catalog()
     cilium = base.get("cilium")
     assert cilium is not None
-    changed = dataclasses.replace(cilium, namespace="cilium")
+    changed = msgspec.structs.replace(cilium, namespace="cilium")
     merged: Catalog = base.merged([changed])
     assert merged.get("cilium") == changed
     assert base.get("cilium") == cilium

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
+import msgspec
 import pytest
 
 from infrawright.catalog import builtin_catalog
-from infrawright.catalog.convert import EntryError, convert
 from infrawright.catalog.schema import Alert, CatalogEntry
+from infrawright.typed import DataError, read
 
 ENTRIES = sorted(builtin_catalog().entries.values(), key=lambda e: e.name)
 ALERTS = [(e, a) for e in ENTRIES if e.metrics for a in e.metrics.alerts]
@@ -213,11 +213,11 @@ def make_alert(**changes: Any) -> Alert:
         "source": "https://example.com/metrics",
     }
     data.update(changes)
-    return convert(Alert, data)
+    return read(Alert, data)
 
 
 def make_entry(alert: Alert, metric_names: tuple[str, ...] = ("example_up",)) -> CatalogEntry:
-    return convert(
+    return read(
         CatalogEntry,
         {
             "name": "example",
@@ -332,11 +332,11 @@ def test_a_good_alert_has_no_problems() -> None:
     ],
 )
 def test_schema_rejects_bad_alerts(changes: dict[str, Any]) -> None:
-    with pytest.raises(EntryError):
+    with pytest.raises(DataError):
         make_alert(**changes)
 
 
-def test_for_is_accepted_under_both_names_and_rendering_rejects_unknown_params() -> None:
+def test_for_is_the_data_name_of_for_and_rendering_rejects_unknown_params() -> None:
     by_alias = make_alert()
     by_name = Alert(
         name="ExampleDown",
@@ -349,9 +349,11 @@ def test_for_is_accepted_under_both_names_and_rendering_rejects_unknown_params()
         source=by_alias.source,
     )
     assert by_name == by_alias
-    as_named = dataclasses.asdict(by_alias)  # keyed by field name: "for_", not "for"
+    as_named = msgspec.structs.asdict(by_alias)  # keyed by attribute: "for_", not "for"
     assert as_named["for_"] == "5m" and "for" not in as_named
-    assert convert(Alert, as_named) == by_alias
+    as_data = msgspec.to_builtins(by_alias)  # keyed as in the data: "for"
+    assert as_data["for"] == "5m" and "for_" not in as_data
+    assert read(Alert, as_data) == by_alias
     assert by_alias.rendered({"job": "other"})[0] == 'example_up{job="other"} == 0'
     with pytest.raises(ValueError, match="no parameter days"):
         by_alias.rendered({"days": 7})

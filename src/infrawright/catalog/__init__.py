@@ -17,9 +17,9 @@ from typing import Any
 import yaml
 
 from infrawright import cache as diskcache
-from infrawright.catalog.convert import EntryError, convert
 from infrawright.catalog.schema import CatalogEntry
 from infrawright.errors import InfrawrightError
+from infrawright.typed import DataError, read
 
 __all__ = ["Catalog", "CatalogEntry", "builtin_catalog"]
 
@@ -68,11 +68,10 @@ class Catalog:
 def parse_entry(data: Any, origin: str) -> CatalogEntry:
     """One catalog entry from parsed YAML or TOML data; ``origin`` says where it came from."""
     try:
-        return convert(CatalogEntry, data)
-    except EntryError as exc:
-        where = ".".join(str(p) for p in exc.loc)
+        return read(CatalogEntry, data)
+    except DataError as exc:
         raise InfrawrightError(
-            f"{origin}: catalog entry is invalid at {where or 'top level'}: {exc.msg}",
+            f"{origin}: catalog entry is invalid at {exc.where or 'top level'}: {exc.what}",
             hint="see the catalog schema in infrawright/catalog/schema.py",
         ) from None
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
-from infrawright.catalog.convert import ALIAS, MIN_LENGTH, PATTERN
+import msgspec
+
+from infrawright.typed import Frozen
 
 PssLevel = Literal["privileged", "baseline", "restricted"]
 Category = Literal[
@@ -45,14 +46,13 @@ PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_][a-z0-9_]*)\}(?!\})")
 #: A Prometheus duration as PrometheusRule ``for`` takes it: ``10m``, ``1h30m``, ``0s``.
 DURATION = r"^(?:[0-9]+(?:ms|s|m|h|d|w|y))+$"
 
-# Every entry type is a frozen, keyword-only dataclass: entries are shared by the whole
+# Every entry type is a frozen, keyword-only Struct: entries are shared by the whole
 # process (builtin_catalog() is cached), so nothing may change them after loading. Build
-# them from data with ``infrawright.catalog.convert.convert``, which checks the types;
-# the keyword constructors check nothing but Alert's placeholders.
+# them from data with ``infrawright.typed.read``, which checks the types; the keyword
+# constructors check nothing but Alert's placeholders.
 
 
-@dataclass(frozen=True, kw_only=True)
-class ChartSource:
+class ChartSource(Frozen, frozen=True, kw_only=True):
     """Where the chart is published."""
 
     #: The chart's name in its repository.
@@ -64,16 +64,14 @@ class ChartSource:
     version: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class ApiGroup:
+class ApiGroup(Frozen, frozen=True, kw_only=True):
     """CRDs a chart installs: one API group and the kinds in it."""
 
     group: str
     kinds: tuple[str, ...]
 
 
-@dataclass(frozen=True, kw_only=True)
-class Webhook:
+class Webhook(Frozen, frozen=True, kw_only=True):
     """An admission webhook the chart registers (validating or mutating)."""
 
     #: Name of the webhook's Service or of its webhook configuration.
@@ -84,8 +82,7 @@ class Webhook:
     container_port: int
 
 
-@dataclass(frozen=True, kw_only=True)
-class Alert:
+class Alert(Frozen, frozen=True, kw_only=True):
     """One PrometheusRule alert for a chart, written on the metric names it really exports.
 
     ``expr`` and ``summary`` may hold ``{name}`` placeholders; each one is a key of
@@ -93,16 +90,16 @@ class Alert:
     """
 
     #: CamelCase alert name, unique in the whole catalog.
-    name: str = field(metadata={PATTERN: r"^[A-Z][A-Za-z0-9]*$"})
+    name: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Za-z0-9]*$")]
     #: Lowercase words or phrases by which a request asks for this alert (at least one).
-    keywords: tuple[str, ...] = field(metadata={MIN_LENGTH: 1})
+    keywords: Annotated[tuple[str, ...], msgspec.Meta(min_length=1)]
     #: PromQL over the chart's own metric names; may contain {param} placeholders.
     expr: str
     #: Default value of each placeholder, such as {"days": 21}.
-    params: dict[str, ParamValue] = field(default_factory=dict)
+    params: dict[str, ParamValue] = msgspec.field(default_factory=dict)
     #: The rule's ``for`` duration (``10m``); written ``for`` in the data, as in a
-    #: PrometheusRule (``for_`` is accepted too).
-    for_: str = field(metadata={ALIAS: "for", PATTERN: DURATION})
+    #: PrometheusRule.
+    for_: Annotated[str, msgspec.Meta(pattern=DURATION)] = msgspec.field(name="for")
     severity: Severity
     #: Single-line summary; Prometheus templating ({{ $labels.x }}) and {param}
     #: placeholders are both allowed.
@@ -133,8 +130,7 @@ class Alert:
         return fill(self.expr), fill(self.summary)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Metrics:
+class Metrics(Frozen, frozen=True, kw_only=True):
     """How the chart exposes Prometheus metrics."""
 
     #: The metrics port on the Service, as a number or a port name.
@@ -143,7 +139,7 @@ class Metrics:
     #: Dotted values paths that turn on the chart's own ServiceMonitor (set to true).
     servicemonitor_values: tuple[str, ...] = ()
     #: Labels of the metrics Service, for writing a ServiceMonitor by hand.
-    selector: dict[str, str] = field(default_factory=dict)
+    selector: dict[str, str] = msgspec.field(default_factory=dict)
     #: Name of the metrics port on that Service, if it has one.
     port_name: str | None = None
     #: The metric names the chart really exports; PrometheusRules are written on them.
@@ -152,16 +148,14 @@ class Metrics:
     alerts: tuple[Alert, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
-class Pss:
+class Pss(Frozen, frozen=True, kw_only=True):
     """Pod Security Standards level the chart's namespace needs, and why."""
 
     level: PssLevel
     reason: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class CatalogEntry:
+class CatalogEntry(Frozen, frozen=True, kw_only=True):
     """One well-known chart (or CRD bundle) and the facts infrawright relies on."""
 
     #: Key in the catalog, also the default component name (a DNS-1123 label).
@@ -178,14 +172,14 @@ class CatalogEntry:
     release_name: str | None = None
     provides: tuple[ApiGroup, ...] = ()
     #: Values the chart needs to install its CRDs, as dotted path -> value.
-    crd_values: dict[str, object] = field(default_factory=dict)
+    crd_values: dict[str, object] = msgspec.field(default_factory=dict)
     webhooks: tuple[Webhook, ...] = ()
     metrics: Metrics | None = None
     pss: Pss
     #: Catalog names that must be installed before this chart.
     requires: tuple[str, ...] = ()
     #: Values written into a newly created HelmRelease, as dotted path -> value.
-    values: dict[str, object] = field(default_factory=dict)
+    values: dict[str, object] = msgspec.field(default_factory=dict)
     #: Notes turned into REVIEW comments when this chart is picked.
     review: tuple[str, ...] = ()
     #: Public URLs the facts above were checked against.

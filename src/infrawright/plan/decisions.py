@@ -8,8 +8,10 @@ on/off, and chart version. Anything else is kept and reported, never silently dr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import cast
+
+from msgspec import structs
 
 from infrawright.catalog import Catalog
 from infrawright.catalog.schema import PssLevel
@@ -81,7 +83,7 @@ def _recognised(low: str, catalog: Catalog) -> bool:
 
 
 def _note(op: Operation, note: str) -> Operation:
-    return replace(op, review=(*op.review, note))
+    return structs.replace(op, review=(*op.review, note))
 
 
 def _product(op: Operation, low: str, catalog: Catalog) -> Operation:
@@ -101,7 +103,7 @@ def _pss(op: Operation, low: str) -> Operation:
     level = cast(PssLevel, match.group(1))  # the pattern names only the three levels
     if level == op.pss_level:
         return op
-    return replace(op, pss_level=level, pss_reason="chosen by the user")
+    return structs.replace(op, pss_level=level, pss_reason="chosen by the user")
 
 
 def _namespace(op: Operation, low: str) -> Operation:
@@ -111,16 +113,16 @@ def _namespace(op: Operation, low: str) -> Operation:
     name = match.group("ns") or match.group("ns2")
     if not name or not DNS_LABEL.match(name) or name == op.namespace:
         return op
-    return replace(op, namespace=name)
+    return structs.replace(op, namespace=name)
 
 
 def _monitoring(op: Operation, low: str) -> Operation:
     if not isinstance(op, AddHelmComponent):
         return op
     if _NO_MONITORING.search(low):
-        return replace(op, monitoring=False) if op.monitoring else op
+        return structs.replace(op, monitoring=False) if op.monitoring else op
     if _MONITORING.search(low):
-        return replace(op, monitoring=True) if not op.monitoring else op
+        return structs.replace(op, monitoring=True) if not op.monitoring else op
     return op
 
 
@@ -131,7 +133,7 @@ def _version(op: Operation, text: str) -> Operation:
     version = match.group(0)
     if isinstance(op, AddHelmComponent) and op.chart.version != version:
         chart = ChartRef(name=op.chart.name, repository=op.chart.repository, version=version)
-        return replace(op, chart=chart)
+        return structs.replace(op, chart=chart)
     if isinstance(op, SetChartVersion) and op.version != version:
-        return replace(op, version=version)
+        return structs.replace(op, version=version)
     return op

@@ -8,7 +8,9 @@ says what was understood and gives example phrasings.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+
+from msgspec import structs
 
 from infrawright.catalog import Catalog, CatalogEntry
 from infrawright.errors import InfrawrightError
@@ -135,7 +137,7 @@ def helm_op(entry: CatalogEntry) -> AddHelmComponent:
 def _custom_chart(text: str, chart: ChartOption, entry: CatalogEntry | None) -> AddHelmComponent:
     if entry is not None and entry.chart is not None and entry.chart.name == chart.name:
         base = helm_op(entry)
-        return replace(
+        return structs.replace(
             base,
             chart=ChartRef(name=chart.name, repository=chart.repository, version=chart.version),
         )
