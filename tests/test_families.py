@@ -9,9 +9,9 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-from dataclasses import asdict
 from pathlib import Path
 
+import msgspec
 import pytest
 import yaml
 
@@ -35,7 +35,7 @@ def example_facts() -> tuple[RepoFacts, object]:
 def plan_for(text: str) -> list[dict[str, object]]:
     facts, catalog = example_facts()
     plan = plan_request(text, catalog, facts=facts)  # type: ignore[arg-type]
-    return [{k: v for k, v in asdict(op).items() if k != "review"} for op in plan.ops]
+    return [{k: v for k, v in msgspec.to_builtins(op).items() if k != "review"} for op in plan.ops]
 
 
 PHRASINGS: list[tuple[str, dict[str, object]]] = [
