@@ -43,7 +43,9 @@ def text(result: CallToolResult) -> str:
     return block.text
 
 
-def with_client(repo: Path | None, body: Callable[[Client], Awaitable[None]]) -> None:
+def with_client(
+    repo: Path | list[Path] | None, body: Callable[[Client], Awaitable[None]]
+) -> None:
     """Run ``body`` against a fresh in-process server, failing (not hanging) on a timeout."""
 
     async def main() -> None:
@@ -152,23 +154,19 @@ def test_staged_writes_persist_between_calls_per_repo(repo: Path, tmp_path: Path
         dropped = await client.call_tool("discard", {})
         assert dropped.structured_content == {"discarded": [path]}
 
-    with_client(repo, body)
+    with_client([repo, other], body)
     assert not (repo / path).exists()
 
 
-def test_no_repository_is_a_tool_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_repository_to_serve_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("INFRA_ROOT", raising=False)
     monkeypatch.chdir(tmp_path)  # not inside a git repository
-
-    async def body(client: Client) -> None:
-        result = await client.call_tool("graph", {})
-        assert result.is_error
-        assert "neither --repo nor $INFRA_ROOT is set" in text(result)
-        missing = await client.call_tool("graph", {"repo": str(tmp_path / "nope")})
-        assert missing.is_error
-        assert text(missing).endswith("nope: not a directory (the repo argument)")
-
-    with_client(None, body)
+    with pytest.raises(InfrawrightError, match="neither --repo nor \\$INFRA_ROOT is set"):
+        build_server(None)
+    with pytest.raises(InfrawrightError, match="nope: not a directory"):
+        build_server([tmp_path / "nope"])
 
 
 def test_serve_without_the_mcp_package_says_how_to_install_it(

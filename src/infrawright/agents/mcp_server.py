@@ -1,11 +1,14 @@
 """The shared tools (:mod:`infrawright.agents.tools`) as an MCP server on stdio.
 
-Every tool of :data:`~infrawright.agents.tools.TOOL_NAMES` is exposed under its own name, with
-its docstring as description and its parameters as input schema, plus an optional
-``repo`` argument (default: the server's ``--repo``). One :class:`~infrawright.agents.tools.Tools`
-instance is kept per repository, so a change staged by ``write_file`` is still pending at
-the next call. A tool that fails comes back as an MCP tool error (``isError``) carrying
-its message; nothing a client sends can stop the server.
+Every tool of :data:`~infrawright.agents.tools.TOOL_NAMES` is exposed under its own name,
+with its docstring as description and its parameters as input schema, plus an optional
+``repo`` argument. The server serves only the repositories it was started for (each
+``--repo``; default the git root of the working directory): a ``repo`` must resolve,
+symlinks followed, to one of them or to a folder inside one, else the call is refused
+before anything is read. One :class:`~infrawright.agents.tools.Tools` instance is kept
+per repository, so a change staged by ``write_file`` is still pending at the next call.
+A tool that fails comes back as an MCP tool error (``isError``) carrying its message;
+nothing a client sends can stop the server.
 
 The ``mcp`` package is optional (``pip install 'infrawright[mcp]'``): it is imported only
 when a server is built, and building one configures logging (on stderr).
@@ -16,9 +19,10 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import os
 import threading
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -39,11 +43,31 @@ INSTRUCTIONS = (
     "pipeline for a request in plain words (use dry_run to see the diff first); `plan` and "
     "`apply_plan` work with an explicit Plan. To write files yourself: write_file stages "
     "them, validate checks the staged tree, finish applies the change only when it adds no "
-    "finding, discard drops it. Every tool takes an optional `repo` path; by default the "
-    "server's --repo."
+    "finding, discard drops it. Every tool takes an optional `repo`: one of the "
+    "repositories this server serves ({roots}), or a folder inside one; by default the first."
 )
-REPO_DESCRIPTION = "repository root (default: the server's --repo)"
-RepoArg = Annotated[str | None, Field(description=REPO_DESCRIPTION)]
+
+
+def _repo_description(roots: Sequence[Path]) -> str:
+    listed = ", ".join(str(r) for r in roots)
+    return (
+        f"repository root: one of {listed}, or a folder inside one (a relative path is "
+        f"taken from {roots[0]}); default {roots[0]}"
+    )
+
+
+def served_roots(repos: Sequence[Path]) -> tuple[Path, ...]:
+    """The repositories a server serves: each of ``repos`` resolved (symlinks followed),
+    a root given twice kept once; none given: ``$INFRA_ROOT``, else the git root of the
+    working directory."""
+    if not repos:
+        return (find_root(None),)
+    roots: list[Path] = []
+    for repo in repos:
+        root = find_root(repo)
+        if root not in roots:
+            roots.append(root)
+    return tuple(roots)
 
 
 def _require_mcp() -> None:
@@ -56,25 +80,36 @@ def _require_mcp() -> None:
 
 
 class _Registry:
-    """One :class:`Tools` per repository root, each used by one call at a time."""
+    """The served roots, and one :class:`Tools` per repository used, each used by one
+    call at a time."""
 
-    def __init__(self, repo: Path | None, crd_dirs: list[Path]) -> None:
-        self.default = repo
+    def __init__(self, roots: Sequence[Path], crd_dirs: list[Path]) -> None:
+        self.roots = tuple(roots)
         self.crd_dirs = crd_dirs
         self._tools: dict[Path, tuple[Tools, threading.Lock]] = {}
         self._guard = threading.Lock()
 
+    def resolve(self, repo: str | None) -> Path | str:
+        """The repository a call's ``repo`` names, or why it is refused. Nothing is read
+        before the path is known to be inside a served root."""
+        if not repo:
+            return self.roots[0]
+        path = Path(repo).expanduser()
+        real = Path(os.path.realpath(path if path.is_absolute() else self.roots[0] / path))
+        if not any(real == root or real.is_relative_to(root) for root in self.roots):
+            served = ", ".join(str(r) for r in self.roots)
+            return (
+                f"{repo}: not a repository this server serves (the repo argument); it serves "
+                f"{served}. Start the server with --repo for each repository it may use."
+            )
+        if not real.is_dir():
+            return f"{repo}: not a directory (the repo argument)"
+        return real
+
     def call(self, name: str, repo: str | None, arguments: dict[str, Any]) -> tuple[bool, Any]:
-        if repo:
-            path = Path(repo).expanduser()
-            if not path.is_dir():
-                return False, f"{repo}: not a directory (the repo argument)"
-            root = path.resolve()
-        else:
-            try:
-                root = find_root(self.default)
-            except InfrawrightError as exc:
-                return False, str(exc)
+        root = self.resolve(repo)
+        if isinstance(root, str):
+            return False, root
         with self._guard:
             if root not in self._tools:
                 self._tools[root] = (Tools(root, crd_dirs=self.crd_dirs), threading.Lock())
@@ -104,7 +139,7 @@ def _description(name: str) -> str:
     return " ".join((getattr(Tools, name).__doc__ or "").split())
 
 
-def _signature(name: str) -> inspect.Signature:
+def _signature(name: str, roots: Sequence[Path]) -> inspect.Signature:
     """The method's parameters (annotations evaluated) plus ``repo``."""
     from mcp_types import CallToolResult
 
@@ -115,9 +150,10 @@ def _signature(name: str) -> inspect.Signature:
         for param in inspect.signature(method).parameters.values()
         if param.name != "self"
     ]
+    repo_arg = Annotated[str | None, Field(description=_repo_description(roots))]
     params.append(
         inspect.Parameter(
-            "repo", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=RepoArg
+            "repo", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=repo_arg
         )
     )
     return inspect.Signature(params, return_annotation=CallToolResult)
@@ -133,34 +169,41 @@ def _tool_function(registry: _Registry, name: str) -> Callable[..., CallToolResu
 
     run.__name__ = run.__qualname__ = name
     run.__doc__ = _description(name)
-    run.__signature__ = _signature(name)  # type: ignore[attr-defined]
+    run.__signature__ = _signature(name, registry.roots)  # type: ignore[attr-defined]
     return run
 
 
-def build_server(repo: Path | None, *, crd_dirs: list[Path] | None = None) -> MCPServer:
-    """An MCP server exposing the tools; ``repo`` is the default repository (None: the
-    one :func:`~infrawright.model.loader.find_root` finds at each call)."""
+def build_server(
+    repos: Path | Sequence[Path] | None, *, crd_dirs: list[Path] | None = None
+) -> MCPServer:
+    """An MCP server exposing the tools for the repositories ``repos`` (see
+    :func:`served_roots`; the first is the default)."""
     _require_mcp()
     from mcp.server.mcpserver import MCPServer
 
-    registry = _Registry(repo, list(crd_dirs or []))
+    given = [repos] if isinstance(repos, Path) else list(repos or [])
+    registry = _Registry(served_roots(given), list(crd_dirs or []))
+    roots = ", ".join(str(r) for r in registry.roots)
     server: MCPServer = MCPServer(
-        SERVER_NAME, version=infrawright.__version__, instructions=INSTRUCTIONS, log_level="WARNING"
+        SERVER_NAME,
+        version=infrawright.__version__,
+        instructions=INSTRUCTIONS.format(roots=roots),
+        log_level="WARNING",
     )
     for name in TOOL_NAMES:
         server.add_tool(_tool_function(registry, name), name=name, description=_description(name))
     return server
 
 
-def serve(repo: Path | None, crd_dirs: list[Path] | None = None) -> None:
+def serve(repos: Path | Sequence[Path] | None, crd_dirs: list[Path] | None = None) -> None:
     """Run the MCP server on stdin/stdout until the client closes the connection."""
-    build_server(repo, crd_dirs=crd_dirs).run("stdio")
+    build_server(repos, crd_dirs=crd_dirs).run("stdio")
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m infrawright.agents.mcp_server [--repo PATH] [--crd-dir DIR]...``"""
+    """``python -m infrawright.agents.mcp_server [--repo PATH]... [--crd-dir DIR]...``"""
     parser = argparse.ArgumentParser(prog="infrawright-mcp", description=serve.__doc__)
-    parser.add_argument("--repo", type=Path, default=None)
+    parser.add_argument("--repo", type=Path, action="append", default=[])
     parser.add_argument("--crd-dir", type=Path, action="append", default=[])
     args = parser.parse_args(argv)
     serve(args.repo, crd_dirs=args.crd_dir)

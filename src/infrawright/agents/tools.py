@@ -38,6 +38,8 @@ from infrawright.validate.rules import RULES
 from infrawright.validate.rules.iw006_banned_workarounds import banned_in_patch, banned_in_spec
 
 MAX_WRITE_BYTES = 512 * 1024
+#: What ``read_file`` returns without asking which kustomization reads it.
+READABLE_SUFFIXES = (".yaml", ".yml", ".md", ".json")
 TOOL_NAMES = (
     "inspect_repo",
     "read_file",
@@ -162,10 +164,17 @@ class Tools:
         }
 
     def read_file(self, path: str) -> str:
-        """Text of a repository file (as staged, if a pending write changed it)."""
+        """Text of a file of the repository's Flux tree: YAML, Markdown, JSON, or a file a
+        kustomization reads (a generator's files, a patch); as staged, if a pending write
+        changed it. Hidden files and files over 512 KiB are not returned."""
         rel = self._relative(path)
         if any(part.startswith(".") for part in rel.split("/")):
             raise ToolError(f"{rel}: hidden files and folders are not readable")
+        if not rel.endswith(READABLE_SUFFIXES) and rel not in self._kustomize_inputs():
+            raise ToolError(
+                f"{rel}: not readable: only YAML, Markdown and JSON files and the files a "
+                "kustomization.yaml reads are"
+            )
         if rel in self.pending.files:
             data = self.pending.files[rel]
             if data is None:
@@ -329,6 +338,20 @@ class Tools:
         return {"discarded": dropped}
 
     # -- guards ----------------------------------------------------------------------
+    def _kustomize_inputs(self) -> set[str]:
+        """Files the repository's kustomization files name (repository-relative)."""
+        model = self.model()
+        out: set[str] = set()
+        for rel in model.kustomization_files:
+            folder = posixpath.dirname(rel)
+            for doc in model.files[rel].documents:
+                if isinstance(doc.data, dict):
+                    out.update(
+                        posixpath.normpath(posixpath.join(folder, name))
+                        for name in kustomize_inputs(doc.data)
+                    )
+        return out
+
     def _relative(self, path: str) -> str:
         text = path.strip().replace("\\", "/")
         if not text or text.startswith("/") or "\x00" in text:
@@ -443,3 +466,33 @@ def tool_schema(method: Callable[..., Any]) -> dict[str, Any]:
         "description": doc,
         "parameters": {"type": "object", "properties": properties, "required": required},
     }
+
+
+def kustomize_inputs(kustomization: dict[str, Any]) -> list[str]:
+    """The files (not folders) a kustomization file names, relative to its folder: plain
+    resources, patches, ConfigMap generators' files and env files, replacements. Secret
+    generators' files are left out: their content is a secret."""
+    names: list[str] = []
+
+    def add(value: object) -> None:
+        if isinstance(value, str) and "://" not in value:
+            names.append(value.split("=", 1)[-1])  # files: [key=path]
+
+    for key in ("resources", "patchesStrategicMerge", "components", "crds"):
+        for item in _items(kustomization.get(key)):
+            add(item)
+    for key in ("patches", "patchesJson6902", "replacements"):
+        for item in _items(kustomization.get(key)):
+            if isinstance(item, dict):
+                add(item.get("path"))
+    for generator in _items(kustomization.get("configMapGenerator")):
+        if isinstance(generator, dict):
+            for key in ("files", "envs"):
+                for item in _items(generator.get(key)):
+                    add(item)
+            add(generator.get("env"))
+    return names
+
+
+def _items(value: object) -> list[object]:
+    return value if isinstance(value, list) else []

@@ -402,12 +402,11 @@ def recover_cmd(repo: Path | None) -> int:
     return int(ExitCode.OK)
 
 
-def mcp_cmd(repo: Path | None, crd_dir: list[Path] | None) -> int:
-    from infrawright.agents.mcp_server import serve
-    from infrawright.model.loader import find_root
+def mcp_cmd(repos: list[Path] | None, crd_dir: list[Path] | None) -> int:
+    from infrawright.agents.mcp_server import serve, served_roots
 
     gc.enable()  # a long-running server: see _short_lived
-    serve(find_root(repo) if repo is not None else None, crd_dirs=list(crd_dir or []))
+    serve(served_roots(repos or []), crd_dirs=list(crd_dir or []))
     return int(ExitCode.OK)
 
 
@@ -415,9 +414,14 @@ def install_claude_cmd(repo: Path | None, claude_dir: Path | None, force: bool) 
     from infrawright.agents.claude import KEPT, install_claude
     from infrawright.model.loader import find_root
 
-    results = install_claude(find_root(repo), claude_dir, force=force)
+    root = find_root(repo)
+    results = install_claude(root, claude_dir, force=force)
     for path, action in results:
         _echo(f"{action:<10}  {path}")
+    _echo(
+        f"the MCP server in .mcp.json serves {root} only (`--repo .`); "
+        "add `--repo PATH` to its args for each other repository it may use"
+    )
     if any(action == KEPT for _path, action in results):
         _echo("edited files were kept; rerun with --force to replace them", err=True)
     return int(ExitCode.OK)

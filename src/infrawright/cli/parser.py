@@ -100,6 +100,14 @@ REPO = opt(
     metavar="PATH",
     help="repository root (default: $INFRA_ROOT, else the git root)",
 )
+ROOTS = opt(
+    "--repo",
+    dest="repos",
+    type=Path,
+    action="append",
+    metavar="PATH",
+    help="a repository the server serves (repeatable; default: $INFRA_ROOT, else the git root)",
+)
 CLUSTER = opt("--cluster", metavar="NAME", help="folder under clusters/ (default: the only one)")
 CONFIG = opt("--config", type=Path, metavar="PATH", help="config file overriding .infrawright.toml")
 CRD_DIR = opt(
@@ -256,7 +264,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "mcp",
         "Serve the infrawright tools to an MCP client over stdio (nothing else on stdout).",
-        (REPO, CRD_DIR),
+        (ROOTS, CRD_DIR),
     ),
     Command(
         "install-claude",
