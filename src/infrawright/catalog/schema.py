@@ -131,16 +131,26 @@ class Alert(Frozen, frozen=True, kw_only=True):
 
 
 class Metrics(Frozen, frozen=True, kw_only=True):
-    """How the chart exposes Prometheus metrics."""
+    """How the chart exposes Prometheus metrics, and what a new component scrapes."""
 
-    #: The metrics port on the Service, as a number or a port name.
+    #: What the chart renders to scrape: a metrics Service (a ServiceMonitor selects it) or
+    #: only pods with a metrics port (a PodMonitor selects them).
+    scrape: Literal["service", "pods"] = "service"
+    #: The metrics port, as a number or a port name.
     port: int | str
     path: str = "/metrics"
-    #: Dotted values paths that turn on the chart's own ServiceMonitor (set to true).
+    #: Dotted values paths that turn on the chart's own ServiceMonitor or PodMonitor.
     servicemonitor_values: tuple[str, ...] = ()
-    #: Labels of the metrics Service, for writing a ServiceMonitor by hand.
+    #: What happens to the chart's own monitors on a new component: "off" (switched off,
+    #: infrawright writes its own in <component>-monitoring) or "keep" (the chart monitors
+    #: itself as it intends; nothing is switched off or written).
+    chart_monitors: Literal["off", "keep"] = "off"
+    #: Values that keep the metrics Service (or the pods' metrics port) rendered while the
+    #: chart's own monitor is off, as dotted path -> value (``metrics.service.enabled``).
+    service_values: dict[str, object] = msgspec.field(default_factory=dict)
+    #: Labels of the metrics Service (scrape: service) or of the pods (scrape: pods).
     selector: dict[str, str] = msgspec.field(default_factory=dict)
-    #: Name of the metrics port on that Service, if it has one.
+    #: Name of the metrics port on that Service, or of the pods' container port.
     port_name: str | None = None
     #: The metric names the chart really exports; PrometheusRules are written on them.
     metric_names: tuple[str, ...] = ()
@@ -153,6 +163,34 @@ class Pss(Frozen, frozen=True, kw_only=True):
 
     level: PssLevel
     reason: str
+
+
+#: The facts an entry's evidence is recorded for.
+Fact = Literal[
+    "chart", "version", "provides", "crd_values", "webhooks", "metrics", "alerts", "pss", "values"
+]
+DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+class Checked(Frozen, frozen=True, kw_only=True):
+    """Where and when the entry's facts were last checked against the chart itself."""
+
+    #: The chart version read; the entry's ``chart.version``.
+    version: str
+    #: The git tag (or ref) of the chart's source that was read, e.g. ``cilium-1.19.5``.
+    tag: str
+    #: The day of the check, ``YYYY-MM-DD`` (quoted in YAML).
+    on: Annotated[str, msgspec.Meta(pattern=DATE)]
+    #: URL of the chart's source at that tag (templates, values.yaml, crds/).
+    source: str
+
+
+class Instance(Frozen, frozen=True, kw_only=True):
+    """The resource an operator runs its workload from: installing the chart alone serves
+    nothing until one exists (a PostgreSQL ``Cluster``, a ``RedisReplication``)."""
+
+    group: str
+    kind: str
 
 
 class CatalogEntry(Frozen, frozen=True, kw_only=True):
@@ -184,3 +222,12 @@ class CatalogEntry(Frozen, frozen=True, kw_only=True):
     review: tuple[str, ...] = ()
     #: Public URLs the facts above were checked against.
     sources: tuple[str, ...]
+    #: The check against the chart's own source at a tag (required for the built-in
+    #: catalog, see tests/test_catalog_lint.py).
+    checked: Checked | None = None
+    #: For each fact, the URLs (at ``checked.tag``) that show it.
+    evidence: dict[Fact, tuple[str, ...]] = msgspec.field(default_factory=dict)
+    #: For an operator: the resource that runs the workload, requested separately.
+    instance: Instance | None = None
+    #: For an archived project: the maintained alternative, named in a REVIEW note.
+    archived: str | None = None
