@@ -43,9 +43,7 @@ def text(result: CallToolResult) -> str:
     return block.text
 
 
-def with_client(
-    repo: Path | list[Path] | None, body: Callable[[Client], Awaitable[None]]
-) -> None:
+def with_client(repo: Path | list[Path] | None, body: Callable[[Client], Awaitable[None]]) -> None:
     """Run ``body`` against a fresh in-process server, failing (not hanging) on a timeout."""
 
     async def main() -> None:

@@ -27,7 +27,13 @@ from infrawright.plan.model import (
 )
 from infrawright.render.changeset import Review
 from infrawright.render.emit import Style, dump
-from infrawright.render.engine import CILIUM_GROUP, MONITORING_GROUP, Rendered, Renderer
+from infrawright.render.engine import (
+    CILIUM_GROUP,
+    MONITORING_GROUP,
+    Rendered,
+    Renderer,
+    unknown_selector,
+)
 from infrawright.render.splice import (
     append_to_list,
     delete_document,
@@ -299,6 +305,18 @@ class Editor:
         name = f"{op.component}{SUFFIX}"
         folder = f"{self.comp_dir}/{name}"
         want_sm = op.service_monitor and entry is not None and entry.metrics is not None
+        if want_sm and entry is not None and entry.metrics is not None:
+            why = None
+            if entry.metrics.chart_monitors == "keep":
+                why = f"{op.component} monitors itself as its chart intends"
+            elif not entry.metrics.selector:
+                why = unknown_selector(entry)
+            if why is not None and not rules:
+                self.noop(why)
+                return
+            if why is not None:
+                self.note(why)
+                want_sm = False
         if op.service_monitor and not want_sm and not rules:
             raise InfrawrightError(
                 f"{op.component}: its metrics endpoint is not known (no catalog entry with "
@@ -315,13 +333,10 @@ class Editor:
         existing = {d.name: d for d in self.model.objects() if d.file.startswith(folder + "/")}
         has_sm = any(d.kind in ("ServiceMonitor", "PodMonitor") for d in existing.values())
         if want_sm and not has_sm and entry is not None:
-            sm_file = self.r._file("ServiceMonitor", "servicemonitor.yaml")
-            self.r._write(
-                f"{folder}/{sm_file}", self.r.service_monitor(op.component, namespace, entry)
-            )
+            sm_file = self.r.write_monitor(folder, op.component, namespace, entry)
             self.list_in_kustomization(folder, sm_file)
         elif want_sm:
-            self.noop(f"{folder} already has a ServiceMonitor")
+            self.noop(f"{folder} already has a ServiceMonitor or PodMonitor")
         if rules:
             self._add_rules(folder, op.component, namespace, rules)
 
@@ -428,9 +443,14 @@ class Editor:
     def _switch_off_chart_monitor(self, component: str, entry: CatalogEntry) -> None:
         release, _ = self.release_of(component)
         assert entry.metrics is not None
+        if entry.metrics.chart_monitors == "keep":
+            return
         for dotted in entry.metrics.servicemonitor_values:
             if dotted_get(release.values, dotted) is True:
                 self.set_values(SetValues(component=component, values={dotted: False}))
+        for dotted, value in entry.metrics.service_values.items():
+            if dotted_get(release.values, dotted) != value:
+                self.set_values(SetValues(component=component, values={dotted: value}))
 
     # -- family 2: network policy ----------------------------------------------------
     def add_policy(self, op: AddNetworkPolicy) -> None:
@@ -659,8 +679,13 @@ class Editor:
                 release = HelmRelease.parse_doc(source)
                 url = urls.get(release.source.name) if release.source else None
                 entry = self.model.catalog.for_chart(release.chart, url)
+                kept = (
+                    entry is not None
+                    and entry.metrics is not None
+                    and (entry.metrics.chart_monitors == "keep")
+                )
                 paths = entry.metrics.servicemonitor_values if entry and entry.metrics else ()
-                for dotted in paths:
+                for dotted in () if kept else paths:
                     if dotted_get(release.values, dotted) is not True:
                         continue
                     keys = ("spec", "values", *dotted.split("."))

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from infrawright.catalog import CatalogEntry
+from infrawright.catalog.schema import Metrics
 from infrawright.model.conventions import PSS_PREFIX, Conventions, pin_as
 from infrawright.model.flux import HelmRelease
 from infrawright.plan.model import AddHelmComponent, AddPlainComponent, Plan
@@ -291,16 +292,22 @@ class Renderer:
         comments: dict[KeyPath, str] = {}
         for dotted, value in op.values.items():
             _set_dotted(values, dotted, value)
-        if entry and entry.metrics:
+        if entry and entry.metrics and entry.metrics.chart_monitors == "off":
             split = op.monitoring and bool(self.providers(MONITORING_GROUP))
+            monitor = monitor_kind(entry.metrics)
             why = (
-                f"the ServiceMonitor lives in {op.component}-monitoring"
+                f"the {monitor} lives in {op.component}-monitoring"
                 if split
                 else "monitoring objects belong in a <component>-monitoring Kustomization"
             )
             for dotted in entry.metrics.servicemonitor_values:
                 _set_dotted(values, dotted, False)
                 comments[("spec", "values", *dotted.split("."))] = why
+            for dotted, value in entry.metrics.service_values.items():
+                _set_dotted(values, dotted, value)
+                comments[("spec", "values", *dotted.split("."))] = (
+                    f"keeps the metrics Service the {monitor} in {op.component}-monitoring selects"
+                )
         spec: dict[str, Any] = {"interval": self.conv.helm_release_interval.value}
         if kind == "OCIRepository":
             spec["chartRef"] = source
@@ -461,11 +468,21 @@ class Renderer:
         self.out.depends[name] = [d for d, _ in deps]
 
     def monitoring(self, op: AddHelmComponent, entry: CatalogEntry) -> None:
+        assert entry.metrics is not None
+        kind = monitor_kind(entry.metrics)
+        if entry.metrics.chart_monitors == "keep":
+            self.out.changes.messages.append(
+                f"{op.component} monitors itself as its chart intends; no {kind} written"
+            )
+            return
         if not self.providers(MONITORING_GROUP):
             self.out.changes.messages.append(
                 f"{op.component} has metrics, but no monitoring stack is installed here; "
-                "no ServiceMonitor written"
+                f"no {kind} written"
             )
+            return
+        if not entry.metrics.selector:
+            self.out.changes.messages.append(unknown_selector(entry))
             return
         self.monitoring_component(op.component, op.namespace, entry, service_monitor=True)
 
@@ -487,7 +504,7 @@ class Renderer:
     ) -> dict[str, Any]:
         metrics = entry.metrics
         assert metrics is not None
-        selector = dict(metrics.selector) or {"app.kubernetes.io/name": component}
+        selector = dict(metrics.selector)
         endpoint: dict[str, Any] = {}
         if metrics.port_name:
             endpoint["port"] = metrics.port_name
@@ -506,6 +523,58 @@ class Renderer:
                 "selector": {"matchLabels": selector},
                 "namespaceSelector": {"matchNames": [namespace]},
                 "endpoints": [endpoint],
+            },
+        }
+
+    def write_monitor(
+        self, folder: str, component: str, namespace: str, entry: CatalogEntry
+    ) -> str:
+        """Write the ServiceMonitor or PodMonitor of ``entry`` into ``folder``, with a
+        REVIEW note on where its selector came from; its file name."""
+        assert entry.metrics is not None
+        kind = monitor_kind(entry.metrics)
+        if kind == "PodMonitor":
+            name = self._file(kind, "podmonitor.yaml")
+            doc = self.pod_monitor(component, namespace, entry)
+            target = "the chart's pods and their metrics port"
+        else:
+            name = self._file(kind, "servicemonitor.yaml")
+            doc = self.service_monitor(component, namespace, entry)
+            target = "the chart's metrics Service"
+        note = (
+            f"selector and port from the catalog entry for {entry.name}; check them "
+            f"against {target}"
+        )
+        path = f"{folder}/{name}"
+        self._write(path, doc, header=self._review_header(path, [note]))
+        return name
+
+    def pod_monitor(self, component: str, namespace: str, entry: CatalogEntry) -> dict[str, Any]:
+        """A PodMonitor for a chart that renders no metrics Service: the pods' labels and
+        their metrics container port."""
+        metrics = entry.metrics
+        assert metrics is not None
+        selector = dict(metrics.selector)
+        endpoint: dict[str, Any] = {}
+        if metrics.port_name:
+            endpoint["port"] = metrics.port_name
+        elif isinstance(metrics.port, int):
+            endpoint["portNumber"] = metrics.port
+        else:
+            endpoint["port"] = metrics.port
+        endpoint["path"] = metrics.path
+        meta: dict[str, Any] = {"name": component, "namespace": namespace}
+        labels = self.monitoring_labels("PodMonitor") or self.monitoring_labels("ServiceMonitor")
+        if labels:
+            meta["labels"] = labels
+        return {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PodMonitor",
+            "metadata": meta,
+            "spec": {
+                "selector": {"matchLabels": selector},
+                "namespaceSelector": {"matchNames": [namespace]},
+                "podMetricsEndpoints": [endpoint],
             },
         }
 
@@ -538,15 +607,16 @@ class Renderer:
         name = f"{component}-monitoring"
         folder = f"{self.comp_dir}/{name}"
         files: list[str] = []
-        if service_monitor and entry is not None and entry.metrics is not None:
-            sm_file = self._file("ServiceMonitor", "servicemonitor.yaml")
-            note = (
-                f"selector and port from the catalog entry for {entry.name}; check them "
-                "against the chart's metrics Service"
-            )
-            path = f"{folder}/{sm_file}"
-            doc = self.service_monitor(component, namespace, entry)
-            self._write(path, doc, header=self._review_header(path, [note]))
+        kind = "ServiceMonitor"
+        if (
+            service_monitor
+            and entry is not None
+            and entry.metrics is not None
+            and entry.metrics.chart_monitors == "off"
+            and entry.metrics.selector
+        ):
+            kind = monitor_kind(entry.metrics)
+            sm_file = self.write_monitor(folder, component, namespace, entry)
             files.append(sm_file)
         if rules:
             rule_file = self._file("PrometheusRule", "prometheus-rules.yaml")
@@ -554,7 +624,7 @@ class Renderer:
             self._write(path, self.prometheus_rule(component, namespace, rules))
             files.append(rule_file)
         self.kustomization_file(f"{folder}/kustomization.yaml", files)
-        deps = [(stacks[0], "ServiceMonitor CRD"), (component, "namespace and endpoints")]
+        deps = [(stacks[0], f"{kind} CRD"), (component, "namespace and endpoints")]
         cni = self.cni()
         if cni and self.conv.depend_on_cni.value and cni not in (stacks[0], component):
             deps.append((cni, "after the CNI, as every component here"))
@@ -577,6 +647,22 @@ class Renderer:
         if cni and self.conv.depend_on_cni.value:
             deps.append((cni, "after the CNI, as every component here"))
         self.flux_kustomization(op.component, deps, op.review, monitoring=False)
+
+
+def unknown_selector(entry: CatalogEntry) -> str:
+    """Why no monitor is written for a chart whose catalog entry has no selector."""
+    assert entry.metrics is not None
+    what = "pods" if entry.metrics.scrape == "pods" else "metrics Service"
+    return (
+        f"the catalog entry for {entry.name} records no labels of its {what}; no "
+        f"{monitor_kind(entry.metrics)} written (one that selects nothing scrapes nothing)"
+    )
+
+
+def monitor_kind(metrics: Metrics) -> str:
+    """The monitor infrawright writes for a chart: a PodMonitor where the chart renders
+    only pods to scrape, else a ServiceMonitor."""
+    return "PodMonitor" if metrics.scrape == "pods" else "ServiceMonitor"
 
 
 def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:

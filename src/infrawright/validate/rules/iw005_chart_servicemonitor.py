@@ -40,6 +40,8 @@ def check(ctx: Context) -> Iterator[Finding]:
     for _ks, release in ctx.helm_releases():
         url = urls.get(release.source.name) if release.source else None
         entry = ctx.model.catalog.for_chart(release.chart, url)
+        if entry and entry.metrics and entry.metrics.chart_monitors == "keep":
+            continue  # the chart monitors itself as it intends (its catalog entry says so)
         paths = (entry.metrics.servicemonitor_values if entry and entry.metrics else ()) or GENERIC
         for path in paths:
             if dotted_get(release.values, path) is True:
