@@ -12,6 +12,7 @@ The inputs are read-only and are never copied into this repository.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import time
@@ -53,25 +54,37 @@ class Run:
     seconds: float
 
 
+#: The house rules a repository that never adopted the seed's conventions can still ask for.
+HOUSE_RULES = frozenset({"IW004", "IW005", "IW007", "IW008"})
+
+
 @functools.cache
-def _validate(name: str) -> Run:
+def _validate(name: str, house_rules: frozenset[str] = frozenset()) -> Run:
     root = REALREPOS / name
     started = time.monotonic()
-    model = load_repo(root, config=load_config(root, CONFIGS / f"{name}.toml"))
+    config = load_config(root, CONFIGS / f"{name}.toml")
+    if house_rules:
+        config = dataclasses.replace(config, house_rules=house_rules)
+    model = load_repo(root, config=config)
     result = validate(model, crd_dirs=[CRDS])
     return Run(result, time.monotonic() - started)
 
 
-def run(name: str) -> Run:
+def run(name: str, house_rules: frozenset[str] = frozenset()) -> Run:
     """The validated repository, or a skip when ../shared is not there."""
     for path in (REALREPOS / name, CRDS):
         if not path.is_dir():
             pytest.skip(f"real-repository test data not found: {path}; CI provides ../shared")
-    return _validate(name)
+    return _validate(name, house_rules)
 
 
 def result(name: str) -> ValidationResult:
     return run(name).result
+
+
+def with_house_rules(name: str) -> ValidationResult:
+    """The repository validated under its flux profile with the house rules asked for."""
+    return run(name, HOUSE_RULES).result
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -300,8 +313,16 @@ def test_linkerd_missing_ca_fails_the_linkerd_build() -> None:
     assert [f.resource for f in findings(res, "IW000")] == ["Kustomization/flux-system/linkerd"]
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_house_rules_are_off_where_the_house_is_not(name: str) -> None:
+    res = result(name)
+    assert res.analysis.model.profile.name == "flux"
+    house = {f.rule for f in res.findings} & {*HOUSE_RULES, "IW001", "IW002"}
+    assert house == set()
+
+
 def test_linkerd_true_findings() -> None:
-    res = result(LINKERD)
+    res = with_house_rules(LINKERD)
     assert {f.resource for f in findings(res, "IW007")} == {
         "Namespace/backend",
         "Namespace/cert-manager",
@@ -409,7 +430,7 @@ def test_homeops_substitution_variables_cause_no_nonsense() -> None:
 
 
 def test_homeops_true_findings() -> None:
-    res = result(HOMEOPS)
+    res = with_house_rules(HOMEOPS)
     iw005 = {(f.resource, f.message) for f in findings(res, "IW005")}
     assert (
         "HelmRelease/cert-manager/cert-manager",
@@ -458,14 +479,14 @@ def test_homeops_no_dependency_on_own_child() -> None:
 
 
 def test_homeops_hints_use_components_dir() -> None:
-    res = result(HOMEOPS)
+    res = with_house_rules(HOMEOPS)
     hints = [f.hint for f in findings(res, "IW004") + findings(res, "IW005")]
     assert hints
     assert not any("namespaces/" in h for h in hints)
 
 
 def test_homeops_renamed_objects_keep_their_line() -> None:
-    iw007 = findings(result(HOMEOPS), "IW007")
+    iw007 = findings(with_house_rules(HOMEOPS), "IW007")
     assert len(iw007) == 12
     assert all(f.line is not None for f in iw007)
 

@@ -197,12 +197,20 @@ def explain_cmd(rule: str | None) -> int:
 
     if rule is None:
         for rule_id, (info, _check, _doc) in RULES.items():
-            _echo(f"{rule_id}  {info.severity:<7}  {info.title}")
+            profile = "house" if info.house else "flux"
+            _echo(f"{rule_id}  {info.severity:<7}  {profile:<5}  {info.title}")
         return int(ExitCode.OK)
     key = rule.strip().upper()
     if key not in RULES:
         raise InfrawrightError(f"unknown rule {rule!r}", hint=f"known rules: {', '.join(RULES)}")
+    info = RULES[key][0]
     _echo(RULES[key][2])
+    _echo(
+        "\nProfile: house (the seed's conventions: runs under the house profile, or when "
+        f"house_rules names {key})"
+        if info.house
+        else "\nProfile: flux (runs on every Flux repository)"
+    )
     return int(ExitCode.OK)
 
 

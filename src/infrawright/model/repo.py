@@ -13,6 +13,7 @@ from pathlib import Path
 from infrawright import cache
 from infrawright.catalog import Catalog
 from infrawright.model.flux import FluxKustomization, Ref
+from infrawright.model.profile import Profile, detect_profile
 from infrawright.repo.config import Config
 from infrawright.repo.documents import Document, ParseProblem, YamlFile
 from infrawright.repo.listing import DIR, LINK, Listing, Listings
@@ -58,6 +59,14 @@ class RepoModel:
         if self.origin is None or rel in self.rewritten:
             return self.root
         return self.origin
+
+    @cached_property
+    def profile(self) -> Profile:
+        """The rule profile this repository is validated with (house or flux)."""
+        clusters = [name for name, flags in self.listed.get("clusters", ()) if flags & DIR]
+        if self.cluster:
+            clusters.append(self.cluster)
+        return detect_profile(self.config, self.components, clusters)
 
     @cached_property
     def content_key(self) -> str | None:

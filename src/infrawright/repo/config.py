@@ -28,7 +28,11 @@ class Config:
       infrastructure Flux Kustomization (default ``infrastructure.yaml``).
     - ``components_dir``: where component folders live (default ``namespaces``).
     - ``flat_layout``: ``false`` switches off the flat-layout rules (IW001, IW002 and the
-      orphan part of IW010) for repositories in other layouts.
+      orphan part of IW010) for repositories in other layouts, and makes ``auto`` choose
+      the flux profile.
+    - ``profile``: ``auto`` (default: ``house`` where the repository has the seed's shape,
+      else ``flux``), ``house`` or ``flux`` (see :mod:`infrawright.model.profile`).
+    - ``house_rules``: house rule IDs to run under the flux profile, e.g. ``["IW007"]``.
     - ``disable``: rule IDs not to run.
     - ``severity``: per-rule severity override, e.g. ``{IW010 = "error"}``.
     - ``crd_dirs``: folders (relative to the repo) with CRD manifests for schema checks.
@@ -43,6 +47,8 @@ class Config:
     cluster_file: str = "infrastructure.yaml"
     components_dir: str = "namespaces"
     flat_layout: bool = True
+    profile: str = "auto"
+    house_rules: frozenset[str] = frozenset()
     disable: frozenset[str] = frozenset()
     severity: dict[str, str] = field(default_factory=dict)
     crd_dirs: tuple[str, ...] = ()
@@ -61,6 +67,8 @@ _KEYS = {
     "cluster_file",
     "components_dir",
     "flat_layout",
+    "profile",
+    "house_rules",
     "disable",
     "severity",
     "crd_dirs",
@@ -80,8 +88,12 @@ def _apply(base: Config, table: dict[str, Any], origin: str) -> Config:
         )
     changes: dict[str, Any] = {"source": origin}
     for key, value in table.items():
-        if key == "disable":
+        if key in ("disable", "house_rules"):
             changes[key] = frozenset(str(v).upper() for v in _list(value, origin, key))
+        elif key == "profile":
+            if value not in ("auto", "house", "flux"):
+                raise UsageError(f"{origin}: `profile` must be 'auto', 'house' or 'flux'")
+            changes[key] = value
         elif key == "crd_dirs":
             changes[key] = tuple(str(v) for v in _list(value, origin, key))
         elif key == "providers":

@@ -20,6 +20,11 @@ def validation_json(result: ValidationResult) -> dict[str, Any]:
     builds = analysis.builds.values()
     return {
         "version": JSON_SCHEMA_VERSION,
+        "profile": {
+            "name": analysis.model.profile.name,
+            "reason": analysis.model.profile.reason,
+            "house_rules": sorted(analysis.model.profile.house_rules),
+        },
         "findings": [f.to_dict() for f in result.findings],
         "unchecked_kinds": list(result.unchecked_kinds),
         "summary": {

@@ -9,6 +9,9 @@ from infrawright.validate.finding import Severity
 
 def print_validation(result: ValidationResult, console: Printer) -> None:
     model = result.analysis.model
+    console.print(f"Profile: {escape(model.profile.describe())}", highlight=False)
+    if result.findings:
+        console.print()
     for f in result.findings:
         colour = "red" if f.severity is Severity.ERROR else "yellow"
         res = f" [dim]\\[{escape(f.resource)}][/dim]" if f.resource else ""

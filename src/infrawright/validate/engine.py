@@ -219,7 +219,9 @@ def _validate(
     wanted = [
         (rule_id, rule, check)
         for rule_id, (rule, check, _doc) in RULES.items()
-        if rule_id not in off and not (rule.flat_layout and not model.config.flat_layout)
+        if rule_id not in off
+        and not (rule.flat_layout and not model.config.flat_layout)
+        and model.profile.runs(rule_id, rule.house)
     ]
     early: list[Finding] = []
     early_done: set[str] = set()

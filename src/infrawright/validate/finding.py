@@ -47,6 +47,9 @@ class Rule:
     title: str
     severity: Severity
     flat_layout: bool = False
+    #: A house convention (see :mod:`infrawright.model.profile`): runs under the house
+    #: profile, or when the config's ``house_rules`` names it.
+    house: bool = False
     #: Whether the rule looks at built objects, the CRD index or the graph. A rule that
     #: reads only the repository model can run while kustomize is still building.
     needs_builds: bool = True

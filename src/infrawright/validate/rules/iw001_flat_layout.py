@@ -31,6 +31,7 @@ RULE = Rule(
     "flat layout: no base/ or overlays/",
     Severity.ERROR,
     flat_layout=True,
+    house=True,
     needs_builds=False,
 )
 BANNED = ("base", "overlays")

@@ -34,6 +34,7 @@ RULE = Rule(
     "Flux Kustomizations live in the cluster file",
     Severity.ERROR,
     flat_layout=True,
+    house=True,
     needs_builds=False,
 )
 

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from infrawright.validate.context import MONITORING_GROUP, Context
 from infrawright.validate.finding import Finding, Rule, Severity
 
-RULE = Rule("IW004", "monitoring objects split into <c>-monitoring", Severity.ERROR)
+RULE = Rule("IW004", "monitoring objects split into <c>-monitoring", Severity.ERROR, house=True)
 KINDS = frozenset({"ServiceMonitor", "PodMonitor", "PrometheusRule", "Probe", "ScrapeConfig"})
 SUFFIX = "-monitoring"
 

@@ -31,7 +31,7 @@ from infrawright.model.flux import dotted_get
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
 
-RULE = Rule("IW005", "chart ServiceMonitors switched off", Severity.ERROR)
+RULE = Rule("IW005", "chart ServiceMonitors switched off", Severity.ERROR, house=True)
 GENERIC = ("serviceMonitor.enabled", "metrics.serviceMonitor.enabled")
 
 

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
 
-RULE = Rule("IW007", "Namespaces carry PSS labels", Severity.ERROR)
+RULE = Rule("IW007", "Namespaces carry PSS labels", Severity.ERROR, house=True)
 ENFORCE = "pod-security.kubernetes.io/enforce"
 LEVELS = ("privileged", "baseline", "restricted")
 

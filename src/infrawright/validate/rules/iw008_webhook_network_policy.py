@@ -39,7 +39,7 @@ from infrawright.repo.documents import Document
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
 
-RULE = Rule("IW008", "webhooks admitted by a CiliumNetworkPolicy", Severity.ERROR)
+RULE = Rule("IW008", "webhooks admitted by a CiliumNetworkPolicy", Severity.ERROR, house=True)
 CILIUM = "cilium.io"
 
 

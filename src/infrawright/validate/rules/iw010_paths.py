@@ -2,10 +2,10 @@
 YAML file in a component folder is reachable from it.
 
 Default severity: error for a missing or escaping path, or a missing kustomization
-file; warning for an orphan file. The kustomization-file and orphan parts are
-flat-layout checks that ``flat_layout = false`` switches off (Flux generates a
-kustomization for a folder without one); the bootstrap ``flux-system`` Kustomization
-may always rely on that.
+file; warning for an orphan file. The kustomization-file and orphan parts are house
+checks: they run under the house profile only (and ``flat_layout = false`` switches
+them off), since Flux itself generates a kustomization for a folder without one; the
+bootstrap ``flux-system`` Kustomization may always rely on that.
 
 Why: Flux fails a Kustomization whose path is gone, and a file nobody lists is never
 applied, so whatever it was meant to do silently does not happen.
@@ -194,8 +194,14 @@ def check(ctx: Context) -> Iterator[Finding]:
                 line=ctx.line_of(ks.doc, ["spec", "path"]),
             )
             continue
-        flat = model.config.flat_layout
-        if flat and not listings.has_kustomization_file(str(target)) and not model.is_bootstrap(ks):
+        # The house asks for an explicit kustomization file and for no orphans; Flux
+        # itself builds a path without one from every manifest under it.
+        house = model.profile.name == "house" and model.config.flat_layout
+        if (
+            house
+            and not listings.has_kustomization_file(str(target))
+            and not model.is_bootstrap(ks)
+        ):
             yield RULE.at(
                 ks.doc,
                 f"{model.rel(target)} has no kustomization.yaml (path of {ks.name})",
@@ -203,7 +209,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 line=ctx.line_of(ks.doc, ["spec", "path"]),
             )
             continue
-        if not model.config.flat_layout or not str(target).startswith(inside_components):
+        if not house or not str(target).startswith(inside_components):
             continue
         if target in checked:
             continue
