@@ -175,14 +175,19 @@ DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 class Checked(Frozen, frozen=True, kw_only=True):
     """Where and when the entry's facts were last checked against the chart itself."""
 
-    #: The chart version read; the entry's ``chart.version``.
+    #: The chart version checked; the entry's ``chart.version``.
     version: str
-    #: The git tag (or ref) of the chart's source that was read, e.g. ``cilium-1.19.5``.
+    #: The git tag (or ref) of the chart's source for that version, e.g. ``v1.19.5``.
     tag: str
     #: The day of the check, ``YYYY-MM-DD`` (quoted in YAML).
-    on: Annotated[str, msgspec.Meta(pattern=DATE)]
+    date: Annotated[str, msgspec.Meta(pattern=DATE)]
     #: URL of the chart's source at that tag (templates, values.yaml, crds/).
     source: str
+    #: True only when the files read were that tag's own; false when they were stored
+    #: copies at commits not tied to the tag (the facts may be older or newer).
+    at_tag: bool = False
+    #: The commit the chart's files were read at, when it is known.
+    commit: str | None = None
 
 
 class Instance(Frozen, frozen=True, kw_only=True):
