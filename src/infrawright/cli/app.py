@@ -13,7 +13,7 @@ import gc
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -70,8 +70,9 @@ def validate_cmd(
     from infrawright.build import ahead
     from infrawright.build.kustomize import build_plain, find_kustomize
     from infrawright.cli.live import live
-    from infrawright.model.loader import find_root, load_repo
-    from infrawright.report.text import print_validation
+    from infrawright.model.loader import clusters_to_check, find_root, load_repo
+    from infrawright.repo.config import load_config
+    from infrawright.report.text import print_validations
     from infrawright.validate.engine import validate
 
     fmt = "github" if fmt == "text" and _in_actions() and output is None else fmt
@@ -84,22 +85,26 @@ def validate_cmd(
         if changed:
             ahead.start(root, changed, find_kustomize(), build_plain)
 
+    settings = load_config(root, config)
+    results: list[tuple[str | None, ValidationResult]] = []
     with live(err, machine_output=fmt != "text", verbose=verbose):
         try:
-            model = load_repo(root, cluster=cluster, config_file=config, on_read=build_ahead)
-            result = validate(
-                model, crd_dirs=crd_dir or (), disable=disable.split(","), progress=progress
-            )
+            for name in clusters_to_check(root, cluster, settings):
+                model = load_repo(root, cluster=name, config=settings, on_read=build_ahead)
+                result = validate(
+                    model, crd_dirs=crd_dir or (), disable=disable.split(","), progress=progress
+                )
+                results.append((name, result))
         finally:
             ahead.settle()
     if output is not None:
-        output.write_text(_render(result, fmt) + "\n", encoding="utf-8")
-        print_validation(result, _out())
+        output.write_text(_render(results, fmt) + "\n", encoding="utf-8")
+        print_validations(results, _out())
     elif fmt == "text":
-        print_validation(result, _out())
+        print_validations(results, _out())
     else:
-        sys.stdout.write(_render(result, fmt) + "\n")
-    return int(result.exit_code(strict))
+        sys.stdout.write(_render(results, fmt) + "\n")
+    return max(int(r.exit_code(strict)) for _name, r in results)
 
 
 def _warn_unfinished(root: Path) -> None:
@@ -117,39 +122,47 @@ def _in_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
-def _render(result: ValidationResult, fmt: str) -> str:
+def _render(results: Sequence[tuple[str | None, ValidationResult]], fmt: str) -> str:
     from infrawright.report import formats
 
     if fmt == "json":
-        return formats.dumps(formats.validation_json(result))
+        return formats.dumps(formats.validations_json(results))
     if fmt == "sarif":
-        return formats.dumps(formats.sarif(result))
+        return formats.dumps(formats.sarifs(results))
     if fmt == "github":
-        return formats.github(result)
-    return "\n".join(formats.finding_line(f) for f in result.findings)
+        return formats.githubs(results)
+    return "\n".join(formats.finding_line(f) for _n, r in results for f in r.findings)
 
 
 def graph_cmd(repo: Path | None, cluster: str | None, fmt: str, config: Path | None) -> int:
     from infrawright.cli.live import live
-    from infrawright.model.loader import find_root, load_repo
+    from infrawright.model.loader import clusters_to_check, find_root, load_repo
     from infrawright.repo.config import load_config
     from infrawright.report import formats
     from infrawright.validate.engine import analyze
 
     root = find_root(repo)
     _warn_unfinished(root)
+    settings = load_config(root, config)
+    graphs = []
     with live(_err(), machine_output=fmt != "text", verbose=False):
-        model = load_repo(root, cluster=cluster, config=load_config(root, config))
-        graph = analyze(model).graph
+        for name in clusters_to_check(root, cluster, settings):
+            model = load_repo(root, cluster=name, config=settings)
+            graphs.append((name, analyze(model).graph))
     if fmt == "json":
-        text = formats.dumps(formats.graph_json(graph))
-    elif fmt == "mermaid":
-        text = formats.graph_mermaid(graph)
-    elif fmt == "dot":
-        text = formats.graph_dot(graph)
-    else:
-        text = formats.graph_text(graph)
-    sys.stdout.write(text + "\n")
+        data = (
+            formats.graph_json(graphs[0][1])
+            if len(graphs) == 1
+            else {"clusters": {str(n): formats.graph_json(g) for n, g in graphs}}
+        )
+        sys.stdout.write(formats.dumps(data) + "\n")
+        return int(ExitCode.OK)
+    show = {"mermaid": formats.graph_mermaid, "dot": formats.graph_dot}.get(fmt, formats.graph_text)
+    for i, (name, graph) in enumerate(graphs):
+        if len(graphs) > 1:
+            comment = "%%" if fmt == "mermaid" else "//" if fmt == "dot" else ""
+            sys.stdout.write(("\n" if i else "") + f"{comment} Cluster {name}".strip() + "\n")
+        sys.stdout.write(show(graph) + "\n")
     return int(ExitCode.OK)
 
 

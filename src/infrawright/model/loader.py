@@ -110,9 +110,24 @@ def _name(entry: os.DirEntry[str]) -> str:
     return entry.name
 
 
-def pick_cluster(root: Path, wanted: str | None) -> str | None:
+def cluster_names(root: Path) -> list[str]:
+    """The folders under ``clusters/``, sorted: one cluster each."""
     clusters = root / "clusters"
-    names = sorted(p.name for p in clusters.iterdir() if p.is_dir()) if clusters.is_dir() else []
+    return sorted(p.name for p in clusters.iterdir() if p.is_dir()) if clusters.is_dir() else []
+
+
+def clusters_to_check(root: Path, wanted: str | None, config: Config) -> list[str | None]:
+    """The clusters a command reads: the one asked for (``--cluster``, else the config's),
+    else every folder under ``clusters/`` when there are several, else the one the loader
+    picks (None)."""
+    if wanted or config.cluster:
+        return [wanted or config.cluster]
+    names = cluster_names(root)
+    return list(names) if len(names) > 1 else [None]
+
+
+def pick_cluster(root: Path, wanted: str | None) -> str | None:
+    names = cluster_names(root)
     if wanted:
         if wanted not in names:
             known = ", ".join(names) or "none"

@@ -4,6 +4,7 @@ keys are documented in docs/output.md and pinned by snapshot tests."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import infrawright
@@ -43,6 +44,30 @@ def validation_json(result: ValidationResult) -> dict[str, Any]:
             "version": analysis.kustomize.version,
             "source": analysis.kustomize.source,
         },
+    }
+
+
+#: Validation results, one per cluster (None: the repository's only cluster).
+PerCluster = Sequence[tuple[str | None, ValidationResult]]
+
+
+def validations_json(results: PerCluster) -> dict[str, Any]:
+    """One cluster: :func:`validation_json`. Several: the same keys over all of them
+    (each finding and unbuilt Kustomization names its ``cluster``), plus ``clusters``."""
+    if len(results) == 1:
+        return validation_json(results[0][1])
+    parts = [(name, validation_json(result)) for name, result in results]
+    first = parts[0][1]
+    summary = {key: sum(data["summary"][key] for _n, data in parts) for key in first["summary"]}
+    return {
+        "version": JSON_SCHEMA_VERSION,
+        "profile": first["profile"],
+        "clusters": [name for name, _data in parts],
+        "findings": [{**f, "cluster": name} for name, data in parts for f in data["findings"]],
+        "unchecked_kinds": sorted({k for _n, data in parts for k in data["unchecked_kinds"]}),
+        "summary": summary,
+        "not_built": [{**b, "cluster": name} for name, data in parts for b in data["not_built"]],
+        "kustomize": first["kustomize"],
     }
 
 
@@ -100,6 +125,17 @@ def graph_dot(graph: Graph) -> str:
     return "\n".join(lines)
 
 
+def sarifs(results: PerCluster) -> dict[str, Any]:
+    """SARIF 2.1.0: one run per cluster, each named by ``automationDetails``."""
+    if len(results) == 1:
+        return sarif(results[0][1])
+    runs = []
+    for name, result in results:
+        [run] = sarif(result)["runs"]
+        runs.append({**run, "automationDetails": {"id": f"infrawright/{name}/"}})
+    return {**sarif(results[0][1]), "runs": runs}
+
+
 def sarif(result: ValidationResult) -> dict[str, Any]:
     """SARIF 2.1.0, one run, one rule per IW rule."""
     rules = [
@@ -150,15 +186,23 @@ def _gh_escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def github(result: ValidationResult) -> str:
-    """GitHub Actions workflow commands: one annotation per finding."""
+def github(result: ValidationResult, cluster: str | None = None) -> str:
+    """GitHub Actions workflow commands: one annotation per finding (its title names the
+    cluster when there are several)."""
     lines = []
     for f in result.findings:
         level = "error" if f.severity is Severity.ERROR else "warning"
         where = f"file={f.file}" + (f",line={f.line}" if f.line else "")
         text = _gh_escape(f"{f.message} (hint: {f.hint})")
-        lines.append(f"::{level} {where},title={f.rule}::{text}")
+        title = f"{f.rule} ({cluster})" if cluster else f.rule
+        lines.append(f"::{level} {where},title={title}::{text}")
     return "\n".join(lines)
+
+
+def githubs(results: PerCluster) -> str:
+    if len(results) == 1:
+        return github(results[0][1])
+    return "\n".join(text for name, r in results if (text := github(r, name)))
 
 
 def dumps(data: Any) -> str:

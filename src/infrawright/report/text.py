@@ -2,9 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from infrawright.report.console import Printer, escape
 from infrawright.validate.engine import ValidationResult
 from infrawright.validate.finding import Severity
+
+#: Validation results of a repository, one per cluster (the name is None where the
+#: repository has one cluster, or none under clusters/).
+PerCluster = Sequence[tuple[str | None, ValidationResult]]
+
+
+def print_validations(results: PerCluster, console: Printer) -> None:
+    """One cluster's report as :func:`print_validation`; several: the profile, then each
+    cluster's findings and summary under its name, then the totals."""
+    if len(results) == 1:
+        print_validation(results[0][1], console)
+        return
+    profile = results[0][1].analysis.model.profile
+    console.print(f"Profile: {escape(profile.describe())}", highlight=False)
+    for name, result in results:
+        console.print()
+        console.print(f"[bold]Cluster {escape(name or '(repository)')}[/bold]", highlight=False)
+        _print_body(result, console)
+    errors = sum(len(r.errors) for _n, r in results)
+    warnings = sum(len(r.warnings) for _n, r in results)
+    console.print()
+    colour = "red" if errors else "yellow" if warnings else "green"
+    console.print(
+        f"[{colour}]{len(results)} clusters: {errors} error(s), {warnings} warning(s)[/{colour}]",
+        highlight=False,
+    )
 
 
 def print_validation(result: ValidationResult, console: Printer) -> None:
@@ -12,6 +40,11 @@ def print_validation(result: ValidationResult, console: Printer) -> None:
     console.print(f"Profile: {escape(model.profile.describe())}", highlight=False)
     if result.findings:
         console.print()
+    _print_body(result, console)
+
+
+def _print_body(result: ValidationResult, console: Printer) -> None:
+    model = result.analysis.model
     for f in result.findings:
         colour = "red" if f.severity is Severity.ERROR else "yellow"
         res = f" [dim]\\[{escape(f.resource)}][/dim]" if f.resource else ""
