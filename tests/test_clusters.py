@@ -87,20 +87,45 @@ def test_the_graph_names_each_cluster(
     assert out.startswith("Cluster edge\n") and "\nCluster local-kube\n" in out
 
 
-@pytest.mark.shared
-def test_the_official_example_has_no_duplicate_across_clusters(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def khe(tmp_path: Path) -> Path:
     if not KHE.is_dir():
         pytest.skip(f"real-repository test data not found: {KHE}; CI provides ../shared")
-    repo = copy_repo(KHE, tmp_path / "khe")
+    return copy_repo(KHE, tmp_path / "khe")
+
+
+@pytest.mark.shared
+def test_the_official_example_is_built_for_both_clusters(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    repo = khe(tmp_path)
     code, out = cli(capsys, "validate", "--repo", str(repo), "--format", "json")
     data = json.loads(out)
     assert data["clusters"] == ["production", "staging"]
     assert data["profile"]["name"] == "flux"
     assert {f["rule"] for f in data["findings"]} & {"IW001", "IW002", "IW009"} == set()
-    names = ("apps", "infra-controllers", "infra-configs")
-    assert {(b["cluster"], b["kustomization"]) for b in data["not_built"]} == {
-        (c, k) for c in ("production", "staging") for k in names
-    }
+    # Every ExternalArtifact Kustomization is built from the repository's own folders.
+    assert data["not_built"] == []
+    assert data["summary"]["built"] == data["summary"]["kustomizations"] == 6
     assert code == ExitCode.OK
+    _code, text = cli(capsys, "validate", "--repo", str(repo))
+    assert "from an artifact: apps: ExternalArtifact/flux-system/apps" in text
+    assert "built from apps/ of this repository" in text
+
+
+@pytest.mark.shared
+def test_a_broken_overlay_in_an_artifact_is_found_in_its_cluster(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    repo = khe(tmp_path)
+    overlay = repo / "apps" / "staging" / "kustomization.yaml"
+    overlay.write_text(
+        overlay.read_text().replace("resources:\n", "resources:\n  - gone.yaml\n", 1)
+    )
+    code, out = cli(capsys, "validate", "--repo", str(repo), "--format", "json")
+    data = json.loads(out)
+    assert code == ExitCode.FINDINGS
+    broken = [f for f in data["findings"] if f["rule"] == "IW000"]
+    assert [(f["cluster"], f["file"]) for f in broken] == [
+        ("staging", "apps/staging/kustomization.yaml")
+    ]
+    assert "gone.yaml" in broken[0]["message"]

@@ -199,13 +199,19 @@ def test_khe_only_the_chosen_cluster() -> None:
     assert findings(res, "IW009") == []
 
 
-def test_khe_external_artifact_sources_are_not_built() -> None:
+def test_khe_external_artifact_sources_are_built_from_the_repository() -> None:
     res = result(KHE)
-    skipped = not_built(res)
-    assert set(skipped) == {"apps", "infra-configs", "infra-controllers"}
-    assert skipped["apps"] == "source is ExternalArtifact/flux-system/apps, not this repository"
-    assert "ExternalArtifact/flux-system/infrastructure" in skipped["infra-controllers"]
-    assert all(b.error is None and not b.objects for b in res.analysis.builds.values())
+    assert not_built(res) == {}
+    builds = res.analysis.builds
+    assert {label: b.folder for label, b in builds.items()} == {
+        "apps": "apps/production",
+        "infra-configs": "infrastructure/configs",
+        "infra-controllers": "infrastructure/controllers",
+    }
+    assert all(b.error is None and b.objects for b in builds.values())
+    # The objects point at the repository's own files.
+    files = {o.file for o in builds["apps"].objects}
+    assert any(f.startswith("apps/base/") for f in files), files
 
 
 def test_khe_external_artifact_paths_raise_no_findings() -> None:

@@ -80,7 +80,7 @@ def _loose_files(folder: Path) -> list[Path]:
 
 def build_one(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> Build:
     if not model.is_local(ks):
-        return Build(ks, None, skipped=f"source is {ks.source}, not this repository")
+        return Build(ks, None, skipped=ks.unbuilt or f"source is {ks.source}, not this repository")
     target = model.resolve(ks)
     if isinstance(target, PathProblem):
         return Build(ks, None, skipped=target.message)

@@ -55,6 +55,11 @@ class FluxKustomization:
     patches: tuple[dict[str, Any], ...]
     doc: Document
     target_namespace: str | None = None
+    #: For a Kustomization applying an ExternalArtifact made from this repository: how
+    #: its path was found in the repository (see :mod:`infrawright.model.artifacts`).
+    via: str | None = None
+    #: For one whose ExternalArtifact cannot be read from this repository: why.
+    unbuilt: str | None = None
 
     @property
     def key(self) -> str:

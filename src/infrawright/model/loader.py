@@ -10,6 +10,7 @@ from pathlib import Path
 
 from infrawright.catalog import builtin_catalog
 from infrawright.errors import RepoLoadError, UsageError
+from infrawright.model.artifacts import mapped
 from infrawright.model.flux import FluxKustomization, is_flux_kustomization
 from infrawright.model.repo import RepoModel
 from infrawright.progress import phase
@@ -266,7 +267,10 @@ def model_from_files(
         for d in f.objects
         if is_flux_kustomization(d)
     ]
-    kustomizations = _with_target_namespaces(root, inclusion, found)
+    kustomizations = mapped(
+        _with_target_namespaces(root, inclusion, found),
+        (d for rel, f in files.items() if not rel.startswith(other_clusters) for d in f.objects),
+    )
     if not kustomizations:
         detail = (
             f"{cluster_file} does not exist"

@@ -205,6 +205,7 @@ class RepoModel:
         """True when the Kustomization's source is this repository (so it can be built)."""
         return (
             ks.source is None
+            or ks.via is not None
             or ks.source == BOOTSTRAP_SOURCE
             or (ks.source.kind == "GitRepository" and ks.source.name == BOOTSTRAP_SOURCE.name)
         )

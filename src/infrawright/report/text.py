@@ -68,6 +68,12 @@ def _print_body(result: ValidationResult, console: Printer) -> None:
     )
     for b in skipped:
         console.print(f"  not built: {b.kustomization.name}: {escape(b.skipped or '')}")
+    for b in builds:
+        if b.kustomization.via and b.skipped is None:
+            console.print(
+                f"  from an artifact: {b.kustomization.name}: {escape(b.kustomization.via)}",
+                highlight=False,
+            )
     console.print(
         f"Schema-checked objects: {result.schema_checked}; kinds without a schema "
         f"(unchecked): {len(result.unchecked_kinds)}",
