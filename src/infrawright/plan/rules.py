@@ -119,6 +119,15 @@ def plan_request(
 def helm_op(entry: CatalogEntry) -> AddHelmComponent:
     assert entry.chart is not None
     review = list(entry.review)
+    if entry.instance is not None:
+        review.append(
+            f"{entry.name} is an operator: nothing runs until a {entry.instance.kind} "
+            f"({entry.instance.group}) is created for it"
+        )
+    if entry.archived:
+        review.append(
+            f"{entry.name} is archived upstream; a maintained alternative is {entry.archived}"
+        )
     return AddHelmComponent(
         component=entry.name,
         namespace=entry.namespace,

@@ -305,8 +305,9 @@ class Renderer:
                 comments[("spec", "values", *dotted.split("."))] = why
             for dotted, value in entry.metrics.service_values.items():
                 _set_dotted(values, dotted, value)
+                what = "metrics port" if entry.metrics.scrape == "pods" else "metrics Service"
                 comments[("spec", "values", *dotted.split("."))] = (
-                    f"keeps the metrics Service the {monitor} in {op.component}-monitoring selects"
+                    f"keeps the {what} the {monitor} in {op.component}-monitoring selects"
                 )
         spec: dict[str, Any] = {"interval": self.conv.helm_release_interval.value}
         if kind == "OCIRepository":
