@@ -7,13 +7,18 @@ beside this interpreter. Every run has a timeout and fails as data, not as an ex
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import sysconfig
 import tempfile
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -178,7 +183,8 @@ def _wrap_and_build(
     files: Mapping[str, bytes] | None,
     timeout: float,
 ) -> BuildResult:
-    with tempfile.TemporaryDirectory(prefix="infrawright-build-") as tmp:
+    sweep_stale()
+    with tempfile.TemporaryDirectory(prefix=f"{BUILD_PREFIX}{os.getpid()}-") as tmp:
         wrapper = Path(tmp)
         data: dict[str, Any] = {
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -212,24 +218,121 @@ def build_env() -> dict[str, str]:
 
 
 def run_build(tool: Kustomize, folder: Path, *, timeout: float = BUILD_TIMEOUT_S) -> BuildResult:
-    """Run ``build`` on a folder as it is."""
+    """Run ``build`` on a folder as it is.
+
+    kustomize runs in its own process group, is killed with it when it outlives
+    ``timeout``, when infrawright is interrupted (:func:`kill_builds`) and, on Linux, when
+    infrawright itself dies (a parent-death signal set by ``setpriv``), so no build goes on
+    after the run that started it."""
+    if _stopping.is_set():
+        return BuildResult(False, "", "interrupted: no build started")
     try:
-        proc = subprocess.run(
-            [*tool.argv, str(folder)],
-            capture_output=True,
+        proc = subprocess.Popen(
+            [*_death_signal(), *tool.argv, str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
-            check=False,
             errors="replace",
             env=build_env(),
+            process_group=0,
         )
-    except subprocess.TimeoutExpired:
-        return BuildResult(False, "", f"kustomize build timed out after {timeout:.0f}s")
     except OSError as exc:
         return BuildResult(False, "", f"cannot run {tool.argv[0]}: {exc.strerror}")
+    with _children_lock:
+        _children.add(proc)
+    if _stopping.is_set():  # interrupted while it started
+        _kill(proc)
+    try:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            proc.communicate()
+            return BuildResult(False, "", f"kustomize build timed out after {timeout:.0f}s")
+        except BaseException:  # interrupted: the build must not outlive the run
+            _kill(proc)
+            raise
+    finally:
+        with _children_lock:
+            _children.discard(proc)
     if proc.returncode != 0:
-        return BuildResult(False, "", _clean_error(proc.stderr))
-    return BuildResult(True, proc.stdout)
+        return BuildResult(False, "", _clean_error(stderr))
+    return BuildResult(True, stdout)
+
+
+_children: set[subprocess.Popen[str]] = set()
+_children_lock = threading.Lock()
+#: Set by :func:`kill_builds`: the run is ending, so no build starts any more.
+_stopping = threading.Event()
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    """Kill a build's whole process group (kustomize and anything it started)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def kill_builds() -> None:
+    """Kill every kustomize build still running and start no other (on SIGINT and
+    SIGTERM: the run is ending)."""
+    _stopping.set()
+    with _children_lock:
+        running = list(_children)
+    for proc in running:
+        _kill(proc)
+
+
+@cache
+def _death_signal() -> tuple[str, ...]:
+    """On Linux, ``setpriv --pdeathsig KILL`` (util-linux): the build is killed when the
+    thread that started it, and so infrawright, dies. Elsewhere nothing."""
+    if sys.platform != "linux":
+        return ()
+    setpriv = shutil.which("setpriv")
+    return (setpriv, "--pdeathsig", "KILL", "--") if setpriv else ()
+
+
+#: Build folders are named after the process that made them, so that one left by a killed
+#: run is known for what it is and removed by the next (see :func:`sweep_stale`).
+BUILD_PREFIX = "infrawright-build-"
+#: A folder of a dead process younger than this may still be written by a process of the
+#: same PID that just started: it is left alone.
+STALE_AFTER_S = 60.0
+
+
+@cache
+def sweep_stale() -> int:
+    """Remove the build folders of runs that were killed (their process is gone); once per
+    process. Returns how many were removed."""
+    removed = 0
+    base = Path(tempfile.gettempdir())
+    try:
+        paths = [p for p in base.iterdir() if p.name.startswith(BUILD_PREFIX)]
+    except OSError:
+        return 0
+    now = time.time()
+    for path in paths:
+        pid_text = path.name[len(BUILD_PREFIX) :].split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _alive(int(pid_text)):
+            continue
+        try:
+            if now - path.lstat().st_mtime < STALE_AFTER_S:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 _KLOG = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] (?:"command failed" err=)?')

@@ -542,7 +542,33 @@ HANDLERS: dict[str, Callable[..., int]] = {
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app, map errors to exit codes, no tracebacks."""
     _short_lived()
+    _on_terminate()
     _exit(run(argv))
+
+
+def _stop_builds() -> None:
+    """Kill the kustomize builds still running, if the build stage was ever loaded."""
+    kustomize = sys.modules.get("infrawright.build.kustomize")
+    if kustomize is not None:
+        kustomize.kill_builds()
+
+
+def _on_terminate() -> None:
+    """SIGTERM (a CI job's cancel, ``kill``) and SIGINT (Ctrl-C) kill the running builds
+    at once (they run in their own process groups, which a terminal's Ctrl-C does not
+    reach); then SIGTERM ends the run and SIGINT interrupts it as usual."""
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        _stop_builds()
+        os._exit(128 + signum)
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        _stop_builds()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, interrupt)
 
 
 def _short_lived() -> None:
@@ -606,6 +632,7 @@ def run(argv: list[str] | None = None, prog: str = "infrawright", only: str | No
             console.print(f"  hint: {exc.hint}", highlight=False, markup=False)
         return int(exc.exit_code)
     except KeyboardInterrupt:
+        _stop_builds()
         return 130
     except OSError as exc:  # disk full, file too large, permissions: the tree is as before
         where = f"{exc.filename}: " if exc.filename else ""
@@ -626,4 +653,5 @@ def run(argv: list[str] | None = None, prog: str = "infrawright", only: str | No
 def implement_main() -> None:
     """``implement-infra``: the same as ``infrawright implement``."""
     _short_lived()
+    _on_terminate()
     _exit(run(sys.argv[1:], prog="implement-infra", only="implement"))
