@@ -266,3 +266,21 @@ def test_the_console_script_flushes_all_output_before_its_quick_exit(tmp_path: P
     )
     assert bad.returncode == int(ExitCode.USAGE)
     assert "not a directory" in bad.stderr
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly() -> None:
+    """`infrawright explain | head -0`: no error message, and nothing claims a rollback."""
+    import subprocess
+    import sys
+
+    code = "import sys; from infrawright.cli.app import main; main(sys.argv[1:])"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "explain"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert err == ""

@@ -634,6 +634,10 @@ def run(argv: list[str] | None = None, prog: str = "infrawright", only: str | No
     except KeyboardInterrupt:
         _stop_builds()
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + 13  # as a process killed by SIGPIPE
     except OSError as exc:  # disk full, file too large, permissions: the tree is as before
         where = f"{exc.filename}: " if exc.filename else ""
         _err().print(
