@@ -32,6 +32,7 @@ from infrawright.plan.model import DNS_LABEL, parse_plan, plan_json
 from infrawright.plan.rules import plan_request
 from infrawright.render.changeset import Changeset, Review
 from infrawright.repo.documents import parse_text
+from infrawright.repo.references import references
 from infrawright.report.formats import graph_json
 from infrawright.validate.engine import ValidationResult, validate
 from infrawright.validate.rules import RULES
@@ -469,30 +470,10 @@ def tool_schema(method: Callable[..., Any]) -> dict[str, Any]:
 
 
 def kustomize_inputs(kustomization: dict[str, Any]) -> list[str]:
-    """The files (not folders) a kustomization file names, relative to its folder: plain
-    resources, patches, ConfigMap generators' files and env files, replacements. Secret
-    generators' files are left out: their content is a secret."""
-    names: list[str] = []
-
-    def add(value: object) -> None:
-        if isinstance(value, str) and "://" not in value:
-            names.append(value.split("=", 1)[-1])  # files: [key=path]
-
-    for key in ("resources", "patchesStrategicMerge", "components", "crds"):
-        for item in _items(kustomization.get(key)):
-            add(item)
-    for key in ("patches", "patchesJson6902", "replacements"):
-        for item in _items(kustomization.get(key)):
-            if isinstance(item, dict):
-                add(item.get("path"))
-    for generator in _items(kustomization.get("configMapGenerator")):
-        if isinstance(generator, dict):
-            for key in ("files", "envs"):
-                for item in _items(generator.get(key)):
-                    add(item)
-            add(generator.get("env"))
-    return names
-
-
-def _items(value: object) -> list[object]:
-    return value if isinstance(value, list) else []
+    """The names a kustomization file refers to, relative to its folder, but for secret
+    generators' files: their content is a secret."""
+    return [
+        ref.name
+        for ref in references(kustomization)
+        if not (ref.kind == "generator" and ref.keys[0] == "secretGenerator")
+    ]
