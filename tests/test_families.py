@@ -355,3 +355,18 @@ def test_oci_chart_follows_the_ocirepository_convention(
     new_release = yaml.safe_load((repo / "namespaces/trust-manager/helm-release.yaml").read_text())
     assert new_release["spec"]["chartRef"]["kind"] == "OCIRepository"
     assert "chart" not in new_release["spec"]
+
+
+def test_pin_means_that_very_version(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """kong's release admits 2.52.x: "upgrade to 2.52.3" is already true, "pin to 2.52.3"
+    writes 2.52.3 exactly."""
+    release = repo / "namespaces/kong/helm-release.yaml"
+    assert 'version: "2.52.x"' in release.read_text()
+    code, report = implement(repo, capsys, "upgrade kong to 2.52.3")
+    assert code == ExitCode.OK, report
+    assert report["status"] == "no-op"
+    assert 'version: "2.52.x"' in release.read_text()
+    code, report = implement(repo, capsys, "Pin kong to chart version 2.52.3")
+    assert code == ExitCode.OK, report
+    assert report["status"] == "applied", report
+    assert 'version: "2.52.3"' in release.read_text()

@@ -35,6 +35,8 @@ _REMOVE = re.compile(
     r"\b(?:remove|delete|uninstall|decommission|drop|get rid of|tear down|purge)\b"
 )
 _BUMP = re.compile(r"\b(?:bump|upgrade|update|downgrade|move|pin)\b|\bversion\b")
+#: "pin X to 1.2.3", "exactly 1.2.3": that version, not a range that admits it.
+_PIN = re.compile(r"\b(?:pin|pinned|exactly|exact)\b")
 _SET = re.compile(
     r"\b(?:set|change|make|configure|increase|decrease|raise|lower)\b\s+(?P<what>.+?)"
     r"\s+(?:to|=|at)\s+(?P<value>\S+)"
@@ -127,7 +129,8 @@ def parse_version(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operat
         review = (f"newest version the catalog knows for {entry.name}: {version}",)
     if found.version and found.version.startswith("v") and not version.startswith("v"):
         version = "v" + version
-    return (SetChartVersion(component=found.name, version=version, review=review),)
+    exact = bool(_PIN.search(low)) and bool(versions)
+    return (SetChartVersion(component=found.name, version=version, review=review, exact=exact),)
 
 
 def parse_values(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:

@@ -19,16 +19,25 @@ def _normalise(text: str) -> str:
 
 
 def match_catalog(catalog: Catalog, request: str) -> CatalogEntry | None:
-    """The catalog entry the request names: the longest name or alias found in it."""
+    """The catalog entry the request names. A product the request names wins over a
+    description of what it does: first the entry's name, then an alias that is part of
+    its name or its chart's ("minio" for minio-operator), then any other alias ("object
+    storage"); among equals, the longest phrase."""
     words = f" {_normalise(request)} "
     best: tuple[int, int, str] | None = None
     for entry in catalog.entries.values():
-        for rank, phrase in [(1, entry.name)] + [(0, a) for a in entry.aliases]:
+        parts = set(entry.name.split("-"))
+        if entry.chart is not None:
+            parts |= set(entry.chart.name.split("-"))
+        ranked = [(2, entry.name)] + [
+            (1 if _normalise(a).replace(" ", "-") in parts else 0, a) for a in entry.aliases
+        ]
+        for rank, phrase in ranked:
             norm = _normalise(phrase)
             variants = {norm, norm.replace("-", " "), norm.replace("-", "")}
             for variant in variants:
                 if variant and f" {variant} " in words:
-                    score = (len(variant), rank, entry.name)
+                    score = (rank, len(variant), entry.name)
                     if best is None or score > best:
                         best = score
     return catalog.get(best[2]) if best else None

@@ -101,6 +101,9 @@ class SetChartVersion(_Op, frozen=True, kw_only=True, tag="set-chart-version"):
     op = "set-chart-version"
     component: str
     version: Annotated[str, _about("exact chart version; the repo's pin style is applied")]
+    exact: Annotated[
+        bool, _about("pin: write this very version, not the repo's range style (1.2.x)")
+    ] = False
 
 
 class SetValues(_Op, frozen=True, kw_only=True, tag="set-values"):

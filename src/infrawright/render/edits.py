@@ -184,9 +184,13 @@ class Editor:
                 "(an OCIRepository chartRef keeps it in the OCIRepository's spec.ref)",
                 hint="change the tag in the OCIRepository",
             )
-        wanted = _pin_like(current, op.version)
+        if op.exact:
+            wanted = ("v" if current.startswith("v") else "") + op.version.lstrip("v")
+        else:
+            wanted = _pin_like(current, op.version)
         if wanted == current:
-            self.noop(f"{release.name} is already at {current} (admits {op.version})")
+            what = "pinned to" if op.exact else f"at {current}, which admits"
+            self.noop(f"{release.name} is already {what} {op.version}")
             return
         self.edit_doc(
             release.doc.file,
