@@ -1,11 +1,19 @@
-"""A request is matched to the product it names before a description of what it does."""
+"""A request is matched to what it names: the product before a description of what
+another does, a namespace to the component that owns it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from conftest import EXAMPLE, copy_repo
 from infrawright.catalog import builtin_catalog
+from infrawright.model.loader import load_repo
+from infrawright.plan.facts import RepoFacts
 from infrawright.plan.matching import match_catalog
+from infrawright.plan.model import AddNetworkPolicy
+from infrawright.plan.rules import plan_request
 
 
 @pytest.mark.parametrize(
@@ -23,3 +31,20 @@ from infrawright.plan.matching import match_catalog
 def test_the_named_product_wins(request_text: str, entry: str) -> None:
     found = match_catalog(builtin_catalog(), request_text)
     assert found is not None and found.name == entry
+
+
+def test_a_policy_for_a_namespace_goes_into_the_component_that_owns_it(tmp_path: Path) -> None:
+    repo = copy_repo(EXAMPLE, tmp_path / "repo")
+    folder = repo / "namespaces" / "netcorp-app"
+    folder.mkdir()
+    (folder / "namespace.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: netcorp\n"
+    )
+    (folder / "kustomization.yaml").write_text("resources:\n  - namespace.yaml\n")
+    facts = RepoFacts.from_model(load_repo(repo))
+    plan = plan_request(
+        "Add CiliumNetworkPolicy for netcorp namespace", builtin_catalog(), facts=facts
+    )
+    [op] = plan.ops
+    assert isinstance(op, AddNetworkPolicy)
+    assert (op.component, op.namespace) == ("netcorp-app", "netcorp")
