@@ -370,3 +370,21 @@ def test_pin_means_that_very_version(repo: Path, capsys: pytest.CaptureFixture[s
     assert code == ExitCode.OK, report
     assert report["status"] == "applied", report
     assert 'version: "2.52.3"' in release.read_text()
+
+
+def test_a_chart_running_under_a_role_name_is_changed_not_installed_again(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kube-prometheus-stack runs here as the component monitoring: "Set Prometheus
+    retention" edits it there, and asking for it again installs no second copy."""
+    before = snapshot(repo)
+    code, report = implement(repo, capsys, "Set Prometheus retention to 15d")
+    assert code == ExitCode.OK, report
+    assert report["status"] == "applied", report
+    changed = {p for p, data in snapshot(repo).items() if before.get(p) != data}
+    assert changed == {"namespaces/monitoring/helm-release.yaml"}
+    assert "retention: 15d" in (repo / "namespaces/monitoring/helm-release.yaml").read_text()
+    code, report = implement(repo, capsys, "install kube-prometheus-stack")
+    assert code == ExitCode.OK, report
+    assert report["status"] == "no-op", report
+    assert not (repo / "namespaces/kube-prometheus-stack").exists()

@@ -39,7 +39,8 @@ _BUMP = re.compile(r"\b(?:bump|upgrade|update|downgrade|move|pin)\b|\bversion\b"
 _PIN = re.compile(r"\b(?:pin|pinned|exactly|exact)\b")
 _SET = re.compile(
     r"\b(?:set|change|make|configure|increase|decrease|raise|lower)\b\s+(?P<what>.+?)"
-    r"\s+(?:to|=|at)\s+(?P<value>\S+)"
+    r"\s+(?:to|=|at)\s+(?P<value>\S+)",
+    re.IGNORECASE,
 )
 _ORDER = re.compile(
     r"\b(?:order|ordering|dependson|depends on|dependencies|dependency)\b"

@@ -89,6 +89,13 @@ def plan_request(
         if ops:
             return Plan(request=text, ops=ops)
     if entry is not None and entry.chart is not None:
+        running = facts.by_catalog(entry.name)
+        if running is not None and running.name != entry.name:
+            # Never a second copy of what the repository runs, whatever its folder is
+            # called: the engine reports the component that runs it, and changes nothing.
+            note = f"{entry.name} already runs here as component {running.name}"
+            op = structs.replace(helm_op(entry), component=running.name, review=(note,))
+            return Plan(request=text, ops=(op,), notes=(note,))
         return Plan(request=text, ops=(helm_op(entry),))
     plain = _PLAIN_COMPONENT.search(text.lower())
     if plain and DNS_LABEL.match(plain.group(1)):
