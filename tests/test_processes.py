@@ -73,6 +73,19 @@ def start_validate(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, Path]
     return proc, pids, temp
 
 
+def sweep(temp: Path) -> int:
+    """How many build folders a new process with ``temp`` as its temp folder removes."""
+    code = "from infrawright.build.kustomize import sweep_stale; print(sweep_stale())"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "TMPDIR": str(temp)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout)
+
+
 def build_pids(pids: Path) -> list[int]:
     return [int(line) for line in pids.read_text().split()]
 
@@ -108,15 +121,7 @@ def test_a_killed_runs_build_folders_are_removed_by_the_next(tmp_path: Path) -> 
     old = time.time() - 3600
     for path in left:
         os.utime(path, (old, old))
-    sweep = "from infrawright.build.kustomize import sweep_stale; print(sweep_stale())"
-    done = subprocess.run(
-        [sys.executable, "-c", sweep],
-        env={**os.environ, "TMPDIR": str(temp)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert int(done.stdout) == len(left)
+    assert sweep(temp) == len(left)
     assert not any(p.exists() for p in left)
 
 
@@ -129,13 +134,5 @@ def test_a_recent_folder_of_a_gone_process_and_a_live_ones_are_kept(tmp_path: Pa
     live.mkdir()
     old = time.time() - 3600
     os.utime(live, (old, old))
-    sweep = "from infrawright.build.kustomize import sweep_stale; print(sweep_stale())"
-    done = subprocess.run(
-        [sys.executable, "-c", sweep],
-        env={**os.environ, "TMPDIR": str(temp)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert int(done.stdout) == 0
+    assert sweep(temp) == 0
     assert fresh.exists() and live.exists()

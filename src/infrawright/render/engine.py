@@ -512,20 +512,8 @@ class Renderer:
         else:
             endpoint["targetPort"] = metrics.port
         endpoint["path"] = metrics.path
-        meta: dict[str, Any] = {"name": component, "namespace": namespace}
         labels = self.monitoring_labels("ServiceMonitor")
-        if labels:
-            meta["labels"] = labels
-        return {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "ServiceMonitor",
-            "metadata": meta,
-            "spec": {
-                "selector": {"matchLabels": selector},
-                "namespaceSelector": {"matchNames": [namespace]},
-                "endpoints": [endpoint],
-            },
-        }
+        return _monitor("ServiceMonitor", component, namespace, labels, selector, endpoint)
 
     def write_monitor(
         self, folder: str, component: str, namespace: str, entry: CatalogEntry
@@ -564,20 +552,8 @@ class Renderer:
         else:
             endpoint["port"] = metrics.port
         endpoint["path"] = metrics.path
-        meta: dict[str, Any] = {"name": component, "namespace": namespace}
         labels = self.monitoring_labels("PodMonitor") or self.monitoring_labels("ServiceMonitor")
-        if labels:
-            meta["labels"] = labels
-        return {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "PodMonitor",
-            "metadata": meta,
-            "spec": {
-                "selector": {"matchLabels": selector},
-                "namespaceSelector": {"matchNames": [namespace]},
-                "podMetricsEndpoints": [endpoint],
-            },
-        }
+        return _monitor("PodMonitor", component, namespace, labels, selector, endpoint)
 
     def prometheus_rule(
         self, component: str, namespace: str, rules: list[dict[str, Any]]
@@ -648,6 +624,31 @@ class Renderer:
         if cni and self.conv.depend_on_cni.value:
             deps.append((cni, "after the CNI, as every component here"))
         self.flux_kustomization(op.component, deps, op.review, monitoring=False)
+
+
+def _monitor(
+    kind: str,
+    component: str,
+    namespace: str,
+    labels: dict[str, str],
+    selector: dict[str, str],
+    endpoint: dict[str, Any],
+) -> dict[str, Any]:
+    """A ServiceMonitor or PodMonitor selecting ``selector`` in ``namespace``."""
+    meta: dict[str, Any] = {"name": component, "namespace": namespace}
+    if labels:
+        meta["labels"] = labels
+    endpoints = "podMetricsEndpoints" if kind == "PodMonitor" else "endpoints"
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": kind,
+        "metadata": meta,
+        "spec": {
+            "selector": {"matchLabels": selector},
+            "namespaceSelector": {"matchNames": [namespace]},
+            endpoints: [endpoint],
+        },
+    }
 
 
 def unknown_selector(entry: CatalogEntry) -> str:
