@@ -313,7 +313,7 @@ def sweep_stale() -> int:
     now = time.time()
     for path in paths:
         pid_text = path.name[len(BUILD_PREFIX) :].split("-", 1)[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _alive(int(pid_text)):
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or process_alive(int(pid_text)):
             continue
         try:
             if now - path.lstat().st_mtime < STALE_AFTER_S:
@@ -325,7 +325,8 @@ def sweep_stale() -> int:
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of that PID exists (someone else's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

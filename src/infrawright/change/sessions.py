@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from infrawright.build.kustomize import process_alive
 from infrawright.change.apply import apply_atomically, safe_target
 from infrawright.errors import InfrawrightError, RefusedError
 from infrawright.render.changeset import Changeset
@@ -211,7 +212,7 @@ def repo_lock(root: Path, wait: float | None = None) -> Iterator[None]:
             if holder == os.getpid():
                 yield  # nested: the outer holder releases it
                 return
-            if holder is not None and _alive(holder):
+            if holder is not None and process_alive(holder):
                 if time.monotonic() < deadline:
                     time.sleep(0.1)
                     continue
@@ -236,13 +237,3 @@ def _holder(lock: Path) -> int | None:
         return int(lock.read_text().strip())
     except (OSError, ValueError):
         return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -16,12 +16,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from infrawright.model.flux import FluxKustomization, Ref
+from infrawright.model.flux import FluxKustomization, Ref, is_this_repository
 from infrawright.repo.documents import Document
 
 GROUP = "source.extensions.fluxcd.io"
-#: The GitRepository ``flux bootstrap`` creates for the repository itself.
-BOOTSTRAP = Ref("GitRepository", "flux-system", "flux-system")
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ def locate(found: Mapping[str, Any]) -> Location:
         ref = aliases.get(alias)
         if ref is None or not source.startswith("@"):
             return Location(None, f"{name}: {source!r} names no source of the generator")
-        if ref != BOOTSTRAP and not (ref.kind == "GitRepository" and ref.name == BOOTSTRAP.name):
+        if not is_this_repository(ref):
             return Location(None, f"{name}: its source {ref} is not this repository")
         if not inside.endswith("**") or not target.startswith("@artifact/"):
             return Location(None, f"{name}: only whole-folder copies (dir/** -> @artifact/dir/)")

@@ -43,6 +43,18 @@ class Ref:
         return f"{self.kind}/{self.namespace}/{self.name}"
 
 
+#: The GitRepository ``flux bootstrap`` creates for the repository itself.
+BOOTSTRAP_SOURCE = Ref("GitRepository", "flux-system", "flux-system")
+
+
+def is_this_repository(ref: Ref) -> bool:
+    """Whether a source reference names the repository itself: the bootstrap
+    GitRepository ``flux-system``, in whatever namespace it is referred to."""
+    return ref == BOOTSTRAP_SOURCE or (
+        ref.kind == "GitRepository" and ref.name == BOOTSTRAP_SOURCE.name
+    )
+
+
 @dataclass(frozen=True)
 class FluxKustomization:
     """A ``kustomize.toolkit.fluxcd.io`` Kustomization."""

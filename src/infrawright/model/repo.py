@@ -12,14 +12,13 @@ from pathlib import Path
 
 from infrawright import cache
 from infrawright.catalog import Catalog
-from infrawright.model.flux import FluxKustomization, Ref
+from infrawright.model.flux import FluxKustomization, Ref, is_this_repository
 from infrawright.model.profile import Profile, detect_profile
 from infrawright.repo.config import Config
 from infrawright.repo.documents import Document, ParseProblem, YamlFile
 from infrawright.repo.listing import DIR, LINK, Listing, Listings
 
 #: The GitRepository a bootstrap creates for the repository it was bootstrapped from.
-BOOTSTRAP_SOURCE = Ref("GitRepository", "flux-system", "flux-system")
 
 
 @dataclass(frozen=True)
@@ -203,12 +202,7 @@ class RepoModel:
 
     def is_local(self, ks: FluxKustomization) -> bool:
         """True when the Kustomization's source is this repository (so it can be built)."""
-        return (
-            ks.source is None
-            or ks.via is not None
-            or ks.source == BOOTSTRAP_SOURCE
-            or (ks.source.kind == "GitRepository" and ks.source.name == BOOTSTRAP_SOURCE.name)
-        )
+        return ks.source is None or ks.via is not None or is_this_repository(ks.source)
 
     def is_bootstrap(self, ks: FluxKustomization) -> bool:
         """The bootstrap's own Kustomization (``flux-system`` syncing the cluster folder)."""

@@ -500,36 +500,31 @@ class Renderer:
         common = {k: v for k, v in labels[0].items() if all(x.get(k) == v for x in labels)}
         return {str(k): str(v) for k, v in common.items()}
 
-    def service_monitor(
-        self, component: str, namespace: str, entry: CatalogEntry
-    ) -> dict[str, Any]:
-        metrics = entry.metrics
-        assert metrics is not None
-        selector = dict(metrics.selector)
-        endpoint: dict[str, Any] = {}
-        if metrics.port_name:
-            endpoint["port"] = metrics.port_name
-        else:
-            endpoint["targetPort"] = metrics.port
-        endpoint["path"] = metrics.path
-        labels = self.monitoring_labels("ServiceMonitor")
-        return _monitor("ServiceMonitor", component, namespace, labels, selector, endpoint)
-
     def write_monitor(
         self, folder: str, component: str, namespace: str, entry: CatalogEntry
     ) -> str:
         """Write the ServiceMonitor or PodMonitor of ``entry`` into ``folder``, with a
         REVIEW note on where its selector came from; its file name."""
-        assert entry.metrics is not None
-        kind = monitor_kind(entry.metrics)
+        metrics = entry.metrics
+        assert metrics is not None
+        kind = monitor_kind(metrics)
+        endpoint: dict[str, Any] = {}
+        if metrics.port_name:
+            endpoint["port"] = metrics.port_name
+        elif kind == "PodMonitor" and isinstance(metrics.port, int):
+            endpoint["portNumber"] = metrics.port
+        else:
+            endpoint["port" if kind == "PodMonitor" else "targetPort"] = metrics.port
+        endpoint["path"] = metrics.path
         if kind == "PodMonitor":
             name = self._file(kind, "podmonitor.yaml")
-            doc = self.pod_monitor(component, namespace, entry)
+            labels = self.monitoring_labels(kind) or self.monitoring_labels("ServiceMonitor")
             target = "the chart's pods and their metrics port"
         else:
             name = self._file(kind, "servicemonitor.yaml")
-            doc = self.service_monitor(component, namespace, entry)
+            labels = self.monitoring_labels(kind)
             target = "the chart's metrics Service"
+        doc = _monitor(kind, component, namespace, labels, dict(metrics.selector), endpoint)
         note = (
             f"selector and port from the catalog entry for {entry.name}; check them "
             f"against {target}"
@@ -537,23 +532,6 @@ class Renderer:
         path = f"{folder}/{name}"
         self._write(path, doc, header=self._review_header(path, [note]))
         return name
-
-    def pod_monitor(self, component: str, namespace: str, entry: CatalogEntry) -> dict[str, Any]:
-        """A PodMonitor for a chart that renders no metrics Service: the pods' labels and
-        their metrics container port."""
-        metrics = entry.metrics
-        assert metrics is not None
-        selector = dict(metrics.selector)
-        endpoint: dict[str, Any] = {}
-        if metrics.port_name:
-            endpoint["port"] = metrics.port_name
-        elif isinstance(metrics.port, int):
-            endpoint["portNumber"] = metrics.port
-        else:
-            endpoint["port"] = metrics.port
-        endpoint["path"] = metrics.path
-        labels = self.monitoring_labels("PodMonitor") or self.monitoring_labels("ServiceMonitor")
-        return _monitor("PodMonitor", component, namespace, labels, selector, endpoint)
 
     def prometheus_rule(
         self, component: str, namespace: str, rules: list[dict[str, Any]]

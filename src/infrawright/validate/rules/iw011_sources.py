@@ -26,8 +26,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from infrawright.model.flux import SOURCE_GROUP
-from infrawright.model.repo import BOOTSTRAP_SOURCE
+from infrawright.model.flux import BOOTSTRAP_SOURCE, SOURCE_GROUP
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
 
