@@ -32,6 +32,15 @@ class RepoFacts:
     """Components by name (folders under the components dir and Flux Kustomizations)."""
 
     components: Mapping[str, Component] = field(default_factory=dict)
+    #: Catalog charts whose HelmRelease lives outside the components folder: entry name ->
+    #: the file (the repository runs them, but not as components infrawright edits).
+    elsewhere: Mapping[str, str] = field(default_factory=dict)
+    components_dir: str = "namespaces"
+
+    def running_elsewhere(self, entry: str) -> str | None:
+        """The file of a HelmRelease of catalog chart ``entry`` outside the components
+        folder, when the repository runs it there."""
+        return self.elsewhere.get(entry)
 
     def by_catalog(self, entry: str) -> Component | None:
         """The component installing a catalog chart."""
@@ -44,9 +53,17 @@ class RepoFacts:
         found: dict[str, Component] = {
             name: Component(name) for name in (*model.components, *model.by_label)
         }
+        elsewhere: dict[str, str] = {}
         for rel, parsed in sorted(model.files.items()):
             comp = model.component_of(rel)
             if comp is None:
+                for doc in parsed.objects:
+                    if doc.kind == "HelmRelease":
+                        release = HelmRelease.parse_doc(doc)
+                        url = urls.get(release.source.name) if release.source else None
+                        entry = model.catalog.for_chart(release.chart, url)
+                        if entry is not None:
+                            elsewhere.setdefault(entry.name, rel)
                 continue
             for doc in parsed.objects:
                 if doc.kind == "Namespace":
@@ -67,7 +84,7 @@ class RepoFacts:
                     version=release.version,
                     values=release.values,
                 )
-        return cls(found)
+        return cls(found, elsewhere, model.config.components_dir.strip("/") or ".")
 
 
 def _replace(c: Component, *, namespace: str) -> Component:

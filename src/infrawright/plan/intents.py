@@ -79,12 +79,20 @@ def _need_component(text: str, catalog: Catalog, facts: RepoFacts, what: str) ->
     found = mentioned(text, catalog, facts)
     if found is None:
         entry = match_catalog(catalog, text)
-        detail = (
-            f"{entry.name} is not installed in this repository (install it first: "
-            f'"install {entry.name}")'
-            if entry is not None
-            else "no existing component is named in it"
-        )
+        where = facts.running_elsewhere(entry.name) if entry is not None else None
+        if entry is None:
+            detail = "no existing component is named in it"
+        elif where is not None:
+            detail = (
+                f"{entry.name} runs here from {where}, outside the components folder "
+                f"{facts.components_dir}/, which is the only place infrawright edits (set "
+                "components_dir in .infrawright.toml, or edit that file)"
+            )
+        else:
+            detail = (
+                f"{entry.name} is not installed in this repository (install it first: "
+                f'"install {entry.name}")'
+            )
         raise NotUnderstoodError(
             f"request understood as {what}, but {detail}",
             hint="name the component as its folder is called; `infrawright graph` lists them",

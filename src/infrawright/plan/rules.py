@@ -90,6 +90,12 @@ def plan_request(
             return Plan(request=text, ops=ops)
     if entry is not None and entry.chart is not None:
         running = facts.by_catalog(entry.name)
+        where = facts.running_elsewhere(entry.name)
+        if running is None and where is not None:
+            raise InfrawrightError(
+                f"{entry.name} already runs here ({where}); nothing installed",
+                hint=f"infrawright never installs a second copy; to change it, edit {where}",
+            )
         if running is not None and running.name != entry.name:
             # Never a second copy of what the repository runs, whatever its folder is
             # called: the engine reports the component that runs it, and changes nothing.
