@@ -22,8 +22,8 @@ from infrawright.model.loader import load_repo
 from infrawright.plan.model import Plan
 from infrawright.plan.rules import helm_op
 from infrawright.render.changeset import Changeset
-from infrawright.render.edits import render_plan
-from infrawright.render.engine import Renderer
+from infrawright.render.draft import Draft
+from infrawright.render.ops import render_plan
 from infrawright.repo.config import load_config
 from infrawright.validate.engine import ValidationResult, validate
 
@@ -64,7 +64,7 @@ def render_new(entry: CatalogEntry) -> tuple[str, Changeset]:
     if op.component in model.components or op.component in model.by_label:
         op = msgspec.structs.replace(op, component=f"{op.component}-new")
     plan = Plan(request=f"install {entry.name}", ops=(op,))
-    changes = render_plan(Renderer(before.analysis, infer(model)), plan).changes
+    changes = render_plan(Draft(before.analysis, infer(model)), plan).changes
     return op.component, changes
 
 

@@ -22,8 +22,8 @@ from infrawright.model.conventions import infer
 from infrawright.model.loader import load_repo
 from infrawright.model.repo import RepoModel
 from infrawright.render.changeset import Changeset
-from infrawright.render.edits import render_plan
-from infrawright.render.engine import Renderer
+from infrawright.render.draft import Draft
+from infrawright.render.ops import render_plan
 from infrawright.validate.engine import ValidationResult, validate
 
 REQUESTS = [
@@ -38,7 +38,7 @@ REQUESTS = [
 
 def _change(model: RepoModel, before: ValidationResult, request: str) -> Changeset:
     plan = rule_planner()(request, model)
-    return render_plan(Renderer(before.analysis, infer(model)), plan).changes
+    return render_plan(Draft(before.analysis, infer(model)), plan).changes
 
 
 def _summary(result: ValidationResult) -> dict[str, Any]:

@@ -24,8 +24,8 @@ from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.plan.model import Plan, subject
 from infrawright.progress import phase
 from infrawright.render.changeset import Changeset
-from infrawright.render.edits import render_plan
-from infrawright.render.engine import Renderer
+from infrawright.render.draft import Draft, Rendered
+from infrawright.render.ops import Check, Settled, postconditions, render_plan
 from infrawright.repo.listing import LINK, scan
 from infrawright.validate.engine import ValidationResult, kept_builds, validate
 from infrawright.validate.finding import Finding
@@ -54,6 +54,9 @@ class Outcome:
     recreate_reasons: list[str] = field(default_factory=list)
     recreate_command: str = ""
     noop: list[str] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)
+    #: The post-conditions of the plan's operations, checked on the validated tree.
+    checks: list[Check] = field(default_factory=list)
     diff: str = ""
     error: str = ""
     session: str = ""
@@ -61,6 +64,17 @@ class Outcome:
     @property
     def passed(self) -> bool:
         return not self.new_findings
+
+    @property
+    def unmet(self) -> list[Check]:
+        """Post-conditions that do not hold and should have (the change is wrong)."""
+        return [c for c in self.checks if not c.holds and not c.left]
+
+    @property
+    def left(self) -> list[Check]:
+        """What the change could not do mechanically: an applied (or dry-run) change with
+        something left is partial, and the report lists what."""
+        return [c for c in self.checks if c.left]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +96,7 @@ class Outcome:
                 "reasons": self.recreate_reasons,
                 "command": self.recreate_command if self.recreate_reasons else "",
             },
+            "postconditions": [c.to_dict() for c in self.checks],
             "session": self.session,
             "diff": self.diff,
             "error": self.error,
@@ -233,15 +248,16 @@ def _render_and_settle(
 ) -> Outcome:
     with phase("conventions"):
         conventions = infer(model)
-    renderer = Renderer(before.analysis, conventions)
+    draft = Draft(before.analysis, conventions)
     for op in plan.ops:
         say(f"Implementing {subject(op)}...")
     with phase("render"):
-        rendered = render_plan(renderer, plan)
+        rendered = render_plan(draft, plan)
     changes = rendered.changes
     outcome = Outcome(plan.request, "no-op", plan, changes, noop=rendered.noop)
     outcome.added = rendered.added
     outcome.depends = rendered.depends
+    outcome.touched = rendered.touched
     return settle(
         model,
         before,
@@ -273,6 +289,11 @@ def settle(
     outcome.layers = {k: v for k, v in before.analysis.graph.layers.items()}
     outcome.recreate_command = model.config.recreate_command
     if changes.is_empty():
+        if outcome.plan is not None:  # nothing to do must be true as well
+            outcome.checks = _checked(outcome.plan, before, before, outcome)
+            if outcome.unmet:
+                outcome.status = "failed"
+                outcome.error = _not_asked(outcome)
         return outcome
     for rel in changes.files:
         safe_target(model.root, rel)
@@ -281,6 +302,9 @@ def settle(
     outcome.deleted = changes.deleted()
     say("Validating with kustomize build and the repository's rules...")
     _after, result = validate_in_scratch(model, changes, crd_dirs, before, copy)
+    if outcome.plan is not None:
+        with phase("post-conditions"):
+            outcome.checks = _checked(outcome.plan, before, result, outcome)
     known = {_key(f) for f in before.findings}
     outcome.new_findings = [f for f in result.findings if _key(f) not in known]
     remaining = {_key(f) for f in result.findings}
@@ -294,6 +318,10 @@ def settle(
     if outcome.new_findings:
         outcome.status = "failed"
         outcome.error = f"the change adds {len(outcome.new_findings)} finding(s); nothing written"
+        return outcome
+    if outcome.unmet:
+        outcome.status = "failed"
+        outcome.error = _not_asked(outcome)
         return outcome
     if dry_run:
         outcome.status = "dry-run"
@@ -318,3 +346,20 @@ def settle(
             )
     outcome.status = "applied"
     return outcome
+
+
+def _not_asked(outcome: Outcome) -> str:
+    what = "; ".join(f"{c.statement}: {c.why}" for c in outcome.unmet)
+    return f"the result is not what was asked for ({what}); nothing written"
+
+
+def _checked(
+    plan: Plan, before: ValidationResult, after: ValidationResult, outcome: Outcome
+) -> list[Check]:
+    rendered = Rendered(
+        outcome.changes, outcome.added, outcome.depends, outcome.noop, outcome.touched
+    )
+    settled = Settled(
+        before.analysis, after.analysis, before.findings, after.findings, outcome.changes, rendered
+    )
+    return postconditions(plan, settled)

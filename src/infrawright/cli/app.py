@@ -364,6 +364,13 @@ def _finish(outcome: Outcome, as_json: bool, err: Printer) -> int:
         return int(ExitCode.FINDINGS)
     if outcome.session:
         err.print(f"[infrastructure-implementor] Session {outcome.session}", markup=False)
+    if outcome.left:
+        err.print(
+            f"[infrastructure-implementor] Partial: {len(outcome.left)} thing(s) left for you "
+            "(see Post-conditions)",
+            markup=False,
+        )
+        return int(ExitCode.FINDINGS)
     err.print("[infrastructure-implementor] Complete ✓", markup=False)
     return int(ExitCode.OK)
 

@@ -13,6 +13,8 @@ def print_outcome(outcome: Outcome, console: Printer) -> None:
         "no-op": "Nothing to do",
         "failed": "Infrastructure Implementation Failed (nothing written)",
     }[outcome.status]
+    if outcome.left and outcome.status == "applied":
+        title = f"Infrastructure Implementation Partial ({len(outcome.left)} left for you)"
     console.print(f"## {title}\n", highlight=False)
     console.print(f"Request: {escape(outcome.request)}\n", highlight=False)
     if outcome.noop:
@@ -93,6 +95,20 @@ def print_outcome(outcome: Outcome, console: Printer) -> None:
             "see `infrawright validate`)",
             highlight=False,
         )
+    _print_checks(outcome, console)
     if outcome.diff:
         console.print()
         console.print(outcome.diff, highlight=False, markup=False)
+
+
+def _print_checks(outcome: Outcome, console: Printer) -> None:
+    """What the request asked for, checked on the changed tree: ✅ holds, ❌ does not
+    (nothing written), ⚠️ left for a person (the change is partial)."""
+    if not outcome.checks:
+        return
+    console.print()
+    console.print("### Post-conditions (checked on the changed tree)", highlight=False)
+    for c in outcome.checks:
+        mark = "✅" if c.holds else ("⚠️ left:" if c.left else "❌")
+        why = f" — {c.why}" if c.why else ""
+        console.print(f"- {mark} {escape(c.statement)}{escape(why)}", highlight=False)

@@ -294,7 +294,7 @@ def _validate(
 
 
 #: Bump when what a validation result holds changes.
-MEMO_FORMAT = 1
+MEMO_FORMAT = 2
 
 
 def _memo_key(
@@ -326,12 +326,23 @@ def _shape_key(model: RepoModel, rule_ids: list[str]) -> str | None:
     return cache.quick_key("shape-findings", MEMO_FORMAT, model.shape_key, rule_ids)
 
 
-Row = tuple[str, int | None, str, str, str | None, str, str]
+Row = tuple[str, int | None, str, str, str | None, str, str, list[str], str]
 
 
 def _rows(findings: Iterable[Finding]) -> list[Row]:
     return [
-        (f.file, f.line, f.rule, str(f.severity), f.resource, f.message, f.hint) for f in findings
+        (
+            f.file,
+            f.line,
+            f.rule,
+            str(f.severity),
+            f.resource,
+            f.message,
+            f.hint,
+            list(f.concerns),
+            f.fix,
+        )
+        for f in findings
     ]
 
 
@@ -340,8 +351,10 @@ def _from_rows(rows: object) -> list[Finding] | None:
         return None
     try:
         return [
-            Finding(file, line, rule, Severity(severity), resource, message, hint)
-            for file, line, rule, severity, resource, message, hint in rows
+            Finding(
+                file, line, rule, Severity(severity), resource, message, hint, tuple(about), fix
+            )
+            for file, line, rule, severity, resource, message, hint, about, fix in rows
         ]
     except (TypeError, ValueError):
         return None

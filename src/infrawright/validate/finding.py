@@ -8,6 +8,13 @@ from typing import Any
 
 from infrawright.repo.documents import Document
 
+#: Mechanical fixes a finding can name (``Finding.fix``): what a repair operation does.
+FIXES = {
+    "depends-on": "add the missing dependsOn",
+    "move-monitors": "move monitoring objects into <component>-monitoring",
+    "chart-monitor-off": "switch the chart's ServiceMonitor off and write one apart",
+}
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -25,9 +32,15 @@ class Finding:
     resource: str | None
     message: str
     hint: str
+    #: The Flux Kustomizations the finding is about (a consumer and its provider, ...):
+    #: what an operation scoped to a component compares with.
+    concerns: tuple[str, ...] = ()
+    #: The mechanical fix that removes it (see :data:`FIXES`), or "" when it needs a person.
+    fix: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["concerns"], data["fix"]
         data["severity"] = str(self.severity)
         order = ("rule", "severity", "file", "line", "resource", "message", "hint")
         return {k: data[k] for k in order}
@@ -64,6 +77,8 @@ class Rule:
         line: int | None = None,
         resource: str | None = None,
         severity: Severity | None = None,
+        concerns: tuple[str, ...] = (),
+        fix: str = "",
     ) -> Finding:
         """A finding of this rule, located at ``doc`` unless file/line say otherwise."""
         return Finding(
@@ -74,4 +89,6 @@ class Rule:
             resource=resource if resource is not None else (doc.resource if doc else None),
             message=message,
             hint=hint,
+            concerns=concerns,
+            fix=fix,
         )

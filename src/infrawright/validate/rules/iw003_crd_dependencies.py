@@ -58,6 +58,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                     f"{consumer} applies {use.kind} ({use.group}, from {use.obj.file}) and also "
                     f"the Kustomization {wanted} that installs that CRD, so it cannot wait for it",
                     f"move {use.obj.file} into a Kustomization of its own that depends on {wanted}",
+                    concerns=(consumer, *use.providers),
                 )
                 continue
             others = f" (or one of: {', '.join(use.providers)})" if len(use.providers) > 1 else ""
@@ -67,6 +68,8 @@ def check(ctx: Context) -> Iterator[Finding]:
                 f"but does not depend on {wanted}{others}, which installs that CRD",
                 f"add `- name: {wanted}` to spec.dependsOn of {consumer}",
                 line=line,
+                concerns=(consumer, *use.providers),
+                fix="depends-on",
             )
 
 

@@ -52,6 +52,8 @@ def check(ctx: Context) -> Iterator[Finding]:
                     f"move it to {ctx.model.config.components_dir}/{parent}{SUFFIX}/ with a "
                     "Flux Kustomization that "
                     f"depends on {stacks[0] if stacks else 'the monitoring stack'} and {parent}",
+                    concerns=(ctx.model.label(ks), *stacks),
+                    fix="move-monitors",
                 )
             continue
         deps = {ctx.model.label_of(d) for d in ks.depends_on} | {d.name for d in ks.depends_on}
@@ -68,6 +70,8 @@ def check(ctx: Context) -> Iterator[Finding]:
                 f"monitoring stack ({', '.join(stacks)})",
                 f"add `- name: {stacks[0]}` to spec.dependsOn of {ks.name}",
                 line=line,
+                concerns=(ctx.model.label(ks), *stacks),
+                fix="depends-on",
             )
         if missing_parent:
             yield RULE.at(
@@ -75,4 +79,6 @@ def check(ctx: Context) -> Iterator[Finding]:
                 f"{ks.name} does not depend on {parent}, whose namespace and endpoints it watches",
                 f"add `- name: {parent}` to spec.dependsOn of {ks.name}",
                 line=line,
+                concerns=(ctx.model.label(ks), parent, *stacks),
+                fix="depends-on",
             )

@@ -37,12 +37,14 @@ GENERIC = ("serviceMonitor.enabled", "metrics.serviceMonitor.enabled")
 
 def check(ctx: Context) -> Iterator[Finding]:
     urls = ctx.helm_repository_urls()
-    for _ks, release in ctx.helm_releases():
+    stacks = ctx.monitoring_stacks()
+    for ks, release in ctx.helm_releases():
         url = urls.get(release.source.name) if release.source else None
         entry = ctx.model.catalog.for_chart(release.chart, url)
         if entry and entry.metrics and entry.metrics.chart_monitors == "keep":
             continue  # the chart monitors itself as it intends (its catalog entry says so)
-        paths = (entry.metrics.servicemonitor_values if entry and entry.metrics else ()) or GENERIC
+        known = entry.metrics.servicemonitor_values if entry and entry.metrics else ()
+        paths = known or GENERIC
         for path in paths:
             if dotted_get(release.values, path) is True:
                 keys = ["spec", "values", *path.split(".")]
@@ -53,4 +55,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                     f"set {path}: false and write the ServiceMonitor in "
                     f"{ctx.model.config.components_dir}/<component>-monitoring/",
                     line=ctx.line_of(release.doc, keys),
+                    concerns=(ctx.model.label(ks), *stacks),
+                    # Without catalog facts nothing can replace the chart's monitor.
+                    fix="chart-monitor-off" if path in known else "",
                 )
