@@ -192,10 +192,27 @@ class Checked(Frozen, frozen=True, kw_only=True):
 
 class Instance(Frozen, frozen=True, kw_only=True):
     """The resource an operator runs its workload from: installing the chart alone serves
-    nothing until one exists (a PostgreSQL ``Cluster``, a ``RedisReplication``)."""
+    nothing until one exists (a PostgreSQL ``Cluster``, a ``RedisReplication``).
+
+    With ``version`` and ``spec`` set, infrawright can create one ("add a PostgreSQL
+    cluster for strapi"): ``spec`` is the smallest spec the CRD admits at the chart's
+    version that runs something useful, every chosen value named in ``notes``."""
 
     group: str
     kind: str
+    #: The served API version of ``kind`` at the chart's version (``v1``, ``v1beta2``).
+    version: str = ""
+    #: What a running instance serves, in words users type ("postgresql", "redis").
+    serves: tuple[str, ...] = ()
+    #: The spec a new instance gets; fields the CRD requires included.
+    spec: dict[str, object] = msgspec.field(default_factory=dict)
+    #: The instance's own namespace needs this Pod Security level (its pods, not the
+    #: operator's).
+    pss: Pss | None = None
+    #: REVIEW notes: every value of ``spec`` that was a choice, and what to check.
+    notes: tuple[str, ...] = ()
+    #: URLs (the CRD at the chart's version, the operator's docs) that show the above.
+    evidence: tuple[str, ...] = ()
 
 
 class CatalogEntry(Frozen, frozen=True, kw_only=True):
