@@ -152,6 +152,26 @@ class AddNetworkPolicy(_Op, frozen=True, kw_only=True, tag="add-network-policy")
         _labels(self, "component", "namespace", "name")
 
 
+class AddInstance(_Op, frozen=True, kw_only=True, tag="add-instance"):
+    """An instance of an operator's resource (a PostgreSQL ``Cluster``, a ``Redis``) in a
+    component of its own, whose Kustomization depends on the operator's."""
+
+    op = "add-instance"
+    component: str
+    namespace: str
+    operator: Annotated[str, _about("catalog entry of the operator")]
+    after: Annotated[str, _about("the Flux Kustomization that installs the operator")]
+    api_version: Annotated[str, _about("group/version of the instance's kind")]
+    kind: str
+    name: str
+    spec: dict[str, Any] = msgspec.field(default_factory=dict)
+    pss_level: PssLevel = "restricted"
+    pss_reason: str = ""
+
+    def __post_init__(self) -> None:
+        _labels(self, "component", "namespace", "after")
+
+
 class FixOrdering(_Op, frozen=True, kw_only=True, tag="fix-ordering"):
     """Repair IW003/IW004/IW005 findings: dependsOn, monitoring split, chart ServiceMonitors."""
 
@@ -167,6 +187,7 @@ Operation = (
     | RemoveComponent
     | AddMonitoring
     | AddNetworkPolicy
+    | AddInstance
     | FixOrdering
 )
 
@@ -181,6 +202,7 @@ OPERATIONS: dict[str, type[Any]] = {
         RemoveComponent,
         AddMonitoring,
         AddNetworkPolicy,
+        AddInstance,
         FixOrdering,
     )
 }

@@ -15,6 +15,7 @@ from msgspec import structs
 from infrawright.catalog import Catalog, CatalogEntry
 from infrawright.errors import InfrawrightError
 from infrawright.plan.facts import RepoFacts
+from infrawright.plan.instances import instance_ops, wants_instance
 from infrawright.plan.intents import PARSERS
 from infrawright.plan.matching import NotUnderstoodError, match_catalog
 from infrawright.plan.model import DNS_LABEL, AddHelmComponent, AddPlainComponent, ChartRef, Plan
@@ -88,6 +89,8 @@ def plan_request(
         ops = parse(text, catalog, facts)
         if ops:
             return Plan(request=text, ops=ops)
+    if entry is not None and entry.chart is not None and wants_instance(text, entry):
+        return Plan(request=text, ops=instance_ops(text, entry, facts, helm_op(entry)))
     if entry is not None and entry.chart is not None:
         running = facts.by_catalog(entry.name)
         where = facts.running_elsewhere(entry.name)

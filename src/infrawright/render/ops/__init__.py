@@ -13,6 +13,7 @@ from infrawright.plan.model import Plan
 from infrawright.render.draft import Draft, Rendered
 from infrawright.render.ops import (
     add_helm_component,
+    add_instance,
     add_monitoring,
     add_network_policy,
     add_plain_component,
@@ -33,6 +34,7 @@ OPERATIONS: dict[str, Operation[Any]] = {
         remove_component,
         add_monitoring,
         add_network_policy,
+        add_instance,
         fix_ordering,
     )
 }
