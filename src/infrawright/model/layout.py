@@ -566,29 +566,31 @@ def choose(
         c.name: model.catalog.for_chart(c.charts[0]) if c.charts else None for c in found.components
     }
     wanted_catalog = entry is not None
-    alike = [
-        p
-        for p in found.placements
-        if sum((known.get(n) is not None) == wanted_catalog for n in p.components) * 2
-        > len(p.components)
-    ]
     kind = "catalog charts" if wanted_catalog else "charts outside the catalog"
+    ranked = sorted(
+        (
+            ([n for n in p.components if (known.get(n) is not None) == wanted_catalog], p)
+            for p in found.placements
+        ),
+        key=lambda item: -len(item[0]),
+    )
+    alike = [(names, p) for names, p in ranked if names]
     if not alike:
         if found.default is None:
             return Choice(None, found.why)
-        return Choice(
-            found.default, f"no group holds {kind}; the repository's main one: {found.why}"
-        )
-    best = alike[0]
-    if len(alike) > 1 and len(alike[1].components) == len(best.components):
-        return Choice(
-            None,
-            f"as many {kind} are {best.wiring} ({', '.join(best.components)}) as "
-            f"{alike[1].wiring} ({', '.join(alike[1].components)})",
-        )
-    why = f"{len(best.components)} components like it ({kind}) are {best.wiring}: " + ", ".join(
-        best.components[:5]
-    )
+        best = found.default
+        why = f"no component holds {kind}; the repository's main placement: {found.why}"
+    else:
+        names, best = alike[0]
+        if len(alike) > 1 and len(alike[1][0]) == len(names):
+            other, second = alike[1]
+            return Choice(
+                None,
+                f"as many {kind} are {best.wiring} ({', '.join(names)}) as "
+                f"{second.wiring} ({', '.join(other)})",
+            )
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        why = f"{len(names)} {kind} are {best.wiring}: {shown}"
     namespace = None
     if best.folder.value and "{namespace}" in best.folder.value:
         namespace, where = namespace_for(model, found, best, entry)
