@@ -14,6 +14,7 @@ $schema=`` line) and how the namespace is set.
 
 from __future__ import annotations
 
+import bisect
 import json
 import posixpath
 import re
@@ -164,11 +165,18 @@ def _release_docs(model: RepoModel, c: Component) -> list[Document]:
     return out
 
 
-def _unit_files(model: RepoModel, c: Component) -> list[str]:
+def _unit_files(model: RepoModel, c: Component, names: Sequence[str] | None = None) -> list[str]:
+    """The component's files; ``names``: every file, sorted (for a prefix search)."""
     if c.unit in model.files:
         return [c.unit]
     prefix = c.unit if c.unit.endswith("/") else c.unit + "/"
-    return [rel for rel in model.files if rel.startswith(prefix)]
+    names = names if names is not None else sorted(model.files)
+    out = []
+    for rel in names[bisect.bisect_left(names, prefix) :]:
+        if not rel.startswith(prefix):
+            break
+        out.append(rel)
+    return out
 
 
 def _teach(model: RepoModel, cluster: ClusterLayout, c: Component, why: str) -> Exemplar:
@@ -360,9 +368,10 @@ def _recurring(
         x for x in cluster.components if group and x.name in group.components and x.name != c.name
     ]
     seen: Counter[tuple[str, str, str, str]] = Counter()
+    names = sorted(model.files)
     for other in others:
         marks = set()
-        for rel in _unit_files(model, other):
+        for rel in _unit_files(model, other, names):
             for doc in model.files[rel].objects:
                 for field in ("labels", "annotations"):
                     for k, v in (doc.metadata.get(field) or {}).items():
