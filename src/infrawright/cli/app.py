@@ -271,6 +271,7 @@ def implement_cmd(
 ) -> int:
     from infrawright.change.workflow import recover_unfinished, rule_planner, run_request
     from infrawright.cli.live import live
+    from infrawright.model.layout import learnt_config
     from infrawright.model.loader import find_root, load_repo
     from infrawright.plan.rules import ChartOption
     from infrawright.repo.config import load_config
@@ -283,6 +284,9 @@ def implement_cmd(
         if not dry_run:
             recover_unfinished(root, _progress(err))
         model = load_repo(root, cluster=cluster, config=load_config(root, config))
+        learnt = learnt_config(model)
+        if learnt is not None:  # write where this repository keeps its components
+            model = load_repo(root, cluster=cluster, config=learnt)
         _need_cluster_file(model.cluster_file)
         option = ChartOption.parse(chart, chart_version) if chart else None
         err.print(

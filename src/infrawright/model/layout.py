@@ -28,15 +28,17 @@ pattern), the value is None and ``why`` says so: nothing is guessed.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from infrawright.catalog import CatalogEntry
 from infrawright.model.flux import HELM_GROUP, HelmRelease
 from infrawright.model.reach import Built, Entry, Reached, Tree, clusters
 from infrawright.model.repo import RepoModel
+from infrawright.repo.config import Config
 from infrawright.repo.documents import Document
 
 
@@ -721,3 +723,41 @@ __all__ = [
     "namespace_for",
     "template",
 ]
+
+
+# ---------------------------------------------------------------- config
+
+
+def learnt_config(model: RepoModel) -> Config | None:
+    """The config under which infrawright writes where this repository keeps its
+    components, when the layout says so and no config file chose otherwise: for a
+    cluster whose components each have a folder ``<dir>/<name>/`` and a Flux
+    Kustomization in one shared file of the cluster folder (gitops-linkerd's
+    ``infrastructure/<name>/`` and ``clusters/my-cluster/infrastructure.yaml``), that
+    folder and file. None when nothing changes (the seed's layout is the default) or the
+    layout does not decide."""
+    config = model.config
+    if {"components_dir", "cluster_file"} & config.given:
+        return None
+    found = infer_layout(model).cluster(model.cluster)
+    placement = found.default if found is not None else None
+    if placement is None or placement.wiring is not Wiring.SHARED_FILE:
+        return None
+    folder, ks_file, ks_path = placement.folder.value, placement.ks_file, placement.ks_path
+    if folder is None or ks_file is None or ks_file.value is None or ks_path is None:
+        return None
+    match = re.fullmatch(r"([a-z0-9._-]+(?:/[a-z0-9._-]+)*)/\{name\}/", folder)
+    cluster_dir = model.cluster_dir
+    if match is None or cluster_dir is None or ks_path.value != f"./{match.group(1)}/{{name}}":
+        return None
+    head, _, file = ks_file.value.rpartition("/")
+    if head != cluster_dir or "{" in file:
+        return None
+    learnt = replace(
+        config, components_dir=match.group(1), cluster_file=file, profile=model.profile.name
+    )
+    same = (learnt.components_dir, learnt.cluster_file) == (
+        config.components_dir.strip("/"),
+        config.cluster_file,
+    )
+    return None if same else learnt

@@ -57,6 +57,9 @@ class Config:
     recreate_command: str = DEFAULT_RECREATE
     catalog: tuple[CatalogEntry, ...] = ()
     source: str | None = None
+    #: The keys a config file set (the others are defaults, which a layout learnt from
+    #: the repository may replace).
+    given: frozenset[str] = frozenset()
 
     def with_flags(self, *, disable: frozenset[str] = frozenset()) -> Config:
         return replace(self, disable=self.disable | disable)
@@ -86,7 +89,7 @@ def _apply(base: Config, table: dict[str, Any], origin: str) -> Config:
             f"{origin}: unknown config key(s): {', '.join(unknown)}",
             hint=f"known keys: {', '.join(sorted(_KEYS))}",
         )
-    changes: dict[str, Any] = {"source": origin}
+    changes: dict[str, Any] = {"source": origin, "given": base.given | set(table)}
     for key, value in table.items():
         if key in ("disable", "house_rules"):
             changes[key] = frozenset(str(v).upper() for v in _list(value, origin, key))
