@@ -6,9 +6,9 @@ finding to the ones the repository already has.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +23,7 @@ from infrawright.model.loader import with_changes
 from infrawright.model.repo import PathProblem, RepoModel
 from infrawright.plan.model import Plan, subject
 from infrawright.progress import phase
-from infrawright.render.changeset import Changeset
+from infrawright.render.changeset import Changeset, Review
 from infrawright.render.draft import Draft, Rendered
 from infrawright.render.ops import Check, Settled, postconditions, render_plan
 from infrawright.repo.listing import LINK, scan
@@ -55,6 +55,7 @@ class Outcome:
     recreate_command: str = ""
     noop: list[str] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)
+    built_by: dict[str, str] = field(default_factory=dict)
     #: The post-conditions of the plan's operations, checked on the validated tree.
     checks: list[Check] = field(default_factory=list)
     diff: str = ""
@@ -207,15 +208,18 @@ def implement(
     progress: Progress | None = None,
     record: Callable[[Changeset], str] | None = None,
     copy: ScratchCopy | None = None,
+    others: Sequence[RepoModel] = (),
 ) -> Outcome:
     """Render, validate and (unless ``dry_run``) apply a Plan.
 
     ``record`` is called with the validated change just before it is written and returns
     the id of the session that remembers it (see :mod:`infrawright.change.sessions`). ``copy``
     is the copy to validate the change in, when the caller started it already.
+    ``others``: the same repository read for the other clusters the change goes to; the
+    plan is rendered for each (into one change) and the change validated in each.
     """
     say = progress or (lambda _msg: None)
-    return _implement(model, plan, copy, dry_run, crd_dirs or [], say, record)
+    return _implement(model, plan, copy, dry_run, crd_dirs or [], say, record, others)
 
 
 def _implement(
@@ -226,14 +230,17 @@ def _implement(
     crd_dirs: list[Path],
     say: Progress,
     record: Callable[[Changeset], str] | None,
+    others: Sequence[RepoModel],
 ) -> Outcome:
     say("Loading repository patterns...")
     before = validate(model, crd_dirs=crd_dirs)
+    also = [(other, validate(other, crd_dirs=crd_dirs)) for other in others]
+    args = (before, dry_run, crd_dirs, say, record, also)
     if copy is not None or partial_copy_possible(model):
-        return _render_and_settle(model, plan, copy, before, dry_run, crd_dirs, say, record)
+        return _render_and_settle(model, plan, copy, *args)
     # A full copy it will be: made while the change is rendered, removed without waiting.
     with background_copy(model.root, detach_removal=True) as made:
-        return _render_and_settle(model, plan, made, before, dry_run, crd_dirs, say, record)
+        return _render_and_settle(model, plan, made, *args)
 
 
 def _render_and_settle(
@@ -245,6 +252,7 @@ def _render_and_settle(
     crd_dirs: list[Path],
     say: Progress,
     record: Callable[[Changeset], str] | None,
+    also: Sequence[tuple[RepoModel, ValidationResult]],
 ) -> Outcome:
     with phase("conventions"):
         conventions = infer(model)
@@ -253,11 +261,30 @@ def _render_and_settle(
         say(f"Implementing {subject(op)}...")
     with phase("render"):
         rendered = render_plan(draft, plan)
+        for other, other_before in also:  # one change for every cluster it goes to
+            say(f"Implementing for cluster {other.cluster}...")
+            render_plan(Draft(other_before.analysis, infer(other), out=rendered), plan)
+        if also:  # what every cluster's part says once
+            names = ", ".join(str(m.cluster) for m in (model, *(o for o, _ in also)))
+            first = next(iter(sorted(rendered.changes.files)), None)
+            if first is not None:
+                rendered.changes.reviews.append(
+                    Review(
+                        first,
+                        None,
+                        f"the change goes to every cluster of the repository: {names} "
+                        "(narrow it with --cluster)",
+                    )
+                )
+            rendered.changes.messages[:] = list(dict.fromkeys(rendered.changes.messages))
+            rendered.changes.reviews[:] = list(dict.fromkeys(rendered.changes.reviews))
+            rendered.noop[:] = list(dict.fromkeys(rendered.noop))
     changes = rendered.changes
     outcome = Outcome(plan.request, "no-op", plan, changes, noop=rendered.noop)
     outcome.added = rendered.added
     outcome.depends = rendered.depends
     outcome.touched = rendered.touched
+    outcome.built_by = rendered.built_by
     return settle(
         model,
         before,
@@ -267,6 +294,7 @@ def _render_and_settle(
         record=record,
         say=say,
         copy=copy,
+        also=also,
     )
 
 
@@ -280,9 +308,12 @@ def settle(
     record: Callable[[Changeset], str] | None = None,
     say: Progress | None = None,
     copy: ScratchCopy | None = None,
+    also: Sequence[tuple[RepoModel, ValidationResult]] = (),
 ) -> Outcome:
-    """Validate ``outcome.changes`` against the repository's findings ``before``, then
-    write it unless it adds a finding or ``dry_run``. Every front end ends here."""
+    """Validate ``outcome.changes`` against the repository's findings ``before`` (and
+    against each other cluster's of ``also``), check the plan's post-conditions, then
+    write it unless it adds a finding, a post-condition fails, or ``dry_run``. Every
+    front end ends here."""
     say = say or (lambda _msg: None)
     changes = outcome.changes
     outcome.findings = list(before.findings)
@@ -291,6 +322,11 @@ def settle(
     if changes.is_empty():
         if outcome.plan is not None:  # nothing to do must be true as well
             outcome.checks = _checked(outcome.plan, before, before, outcome)
+            if also:
+                outcome.checks = _in_cluster(model, outcome.checks)
+            for other, other_before in also:
+                checks = _checked(outcome.plan, other_before, other_before, outcome)
+                outcome.checks.extend(_in_cluster(other, checks))
             if outcome.unmet:
                 outcome.status = "failed"
                 outcome.error = _not_asked(outcome)
@@ -313,6 +349,11 @@ def settle(
     with phase("recreate check"):
         reasons = recreate_reasons(before.analysis, result.analysis, changes.files)
     outcome.recreate_reasons = reasons
+    if also:
+        outcome.checks = _in_cluster(model, outcome.checks)
+        outcome.recreate_reasons = [f"cluster {model.cluster}: {r}" for r in reasons]
+    for other, other_before in also:
+        _validate_in_cluster(other, other_before, outcome, crd_dirs, say)
     with phase("diff"):
         outcome.diff = changes.diff(model.root) if dry_run else ""
     if outcome.new_findings:
@@ -348,6 +389,34 @@ def settle(
     return outcome
 
 
+def _validate_in_cluster(
+    model: RepoModel,
+    before: ValidationResult,
+    outcome: Outcome,
+    crd_dirs: list[Path],
+    say: Progress,
+) -> None:
+    """The change validated and checked in one more cluster it goes to: its new findings,
+    post-conditions and recreate reasons join the outcome's, each naming the cluster."""
+    say(f"Validating in cluster {model.cluster}...")
+    _after, result = validate_in_scratch(model, outcome.changes, crd_dirs, before)
+    known = {_key(f) for f in before.findings}
+    outcome.new_findings.extend(
+        replace(f, message=f"[cluster {model.cluster}] {f.message}")
+        for f in result.findings
+        if _key(f) not in known
+    )
+    if outcome.plan is not None:
+        outcome.checks.extend(_in_cluster(model, _checked(outcome.plan, before, result, outcome)))
+    reasons = recreate_reasons(before.analysis, result.analysis, outcome.changes.files)
+    outcome.recreate_reasons.extend(f"cluster {model.cluster}: {r}" for r in reasons)
+
+
+def _in_cluster(model: RepoModel, checks: Sequence[Check]) -> list[Check]:
+    """Checks of one cluster of several, saying which."""
+    return [replace(c, statement=f"cluster {model.cluster}: {c.statement}") for c in checks]
+
+
 def _not_asked(outcome: Outcome) -> str:
     what = "; ".join(f"{c.statement}: {c.why}" for c in outcome.unmet)
     return f"the result is not what was asked for ({what}); nothing written"
@@ -357,7 +426,12 @@ def _checked(
     plan: Plan, before: ValidationResult, after: ValidationResult, outcome: Outcome
 ) -> list[Check]:
     rendered = Rendered(
-        outcome.changes, outcome.added, outcome.depends, outcome.noop, outcome.touched
+        outcome.changes,
+        outcome.added,
+        outcome.depends,
+        outcome.noop,
+        outcome.touched,
+        outcome.built_by,
     )
     settled = Settled(
         before.analysis, after.analysis, before.findings, after.findings, outcome.changes, rendered

@@ -6,7 +6,7 @@ repository lock while they write and record every applied change as a session.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from infrawright.change.apply import apply_atomically, recover
@@ -55,9 +55,11 @@ def run_request(
     progress: Progress | None = None,
     parent: str | None = None,
     copy: ScratchCopy | None = None,
+    others: Sequence[RepoModel] = (),
 ) -> Outcome:
     """Plan a request (with decisions applied), implement it, record the session.
-    ``copy``: the copy to validate the change in, started by the caller."""
+    ``copy``: the copy to validate the change in, started by the caller; ``others``: the
+    repository read for the other clusters the change goes to."""
     planner = planner or rule_planner()
     with phase("plan"):
         plan = planner(request, model)
@@ -83,12 +85,24 @@ def run_request(
 
     if dry_run:
         outcome = implement(
-            model, plan, dry_run=True, crd_dirs=crd_dirs, progress=progress, copy=copy
+            model,
+            plan,
+            dry_run=True,
+            crd_dirs=crd_dirs,
+            progress=progress,
+            copy=copy,
+            others=others,
         )
     else:
         with repo_lock(model.root):
             outcome = implement(
-                model, plan, crd_dirs=crd_dirs, progress=progress, record=record, copy=copy
+                model,
+                plan,
+                crd_dirs=crd_dirs,
+                progress=progress,
+                record=record,
+                copy=copy,
+                others=others,
             )
     outcome.changes.messages.extend(notes)
     return outcome

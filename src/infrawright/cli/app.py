@@ -30,6 +30,7 @@ from infrawright.report.console import Printer, console
 
 if TYPE_CHECKING:
     from infrawright.change.implement import Outcome
+    from infrawright.model.repo import RepoModel
     from infrawright.validate.engine import ValidationResult
 
 
@@ -271,8 +272,7 @@ def implement_cmd(
 ) -> int:
     from infrawright.change.workflow import recover_unfinished, rule_planner, run_request
     from infrawright.cli.live import live
-    from infrawright.model.layout import learnt_config
-    from infrawright.model.loader import find_root, load_repo
+    from infrawright.model.loader import clusters_to_check, find_root, load_repo
     from infrawright.plan.rules import ChartOption
     from infrawright.repo.config import load_config
 
@@ -283,10 +283,12 @@ def implement_cmd(
         os.environ.get("REPOS_ROOT")  # read for the record, as the seed command passes it
         if not dry_run:
             recover_unfinished(root, _progress(err))
-        model = load_repo(root, cluster=cluster, config=load_config(root, config))
-        learnt = learnt_config(model)
-        if learnt is not None:  # write where this repository keeps its components
-            model = load_repo(root, cluster=cluster, config=learnt)
+        settings = load_config(root, config)
+        models = [
+            _for_layout(load_repo(root, cluster=c, config=settings))
+            for c in clusters_to_check(root, cluster, settings)
+        ]
+        model, others = models[0], models[1:]
         _need_cluster_file(model.cluster_file)
         option = ChartOption.parse(chart, chart_version) if chart else None
         err.print(
@@ -324,6 +326,7 @@ def implement_cmd(
                 dry_run=dry_run,
                 crd_dirs=list(crd_dir or []),
                 progress=_progress(err),
+                others=others,
             )
         if outcome.status == "applied" and (commit or branch):
             _commit(root, outcome, _progress(err))
@@ -341,6 +344,16 @@ def _commit(root: Path, outcome: Outcome, say: Callable[[str], None]) -> None:
     sha = commit(root, files, "\n".join(lines))
     outcome.changes.messages.append(f"committed as {sha[:12]}")
     say(f"Committed {sha[:12]}")
+
+
+def _for_layout(model: RepoModel) -> RepoModel:
+    """The model read with the folders the repository's layout keeps components in,
+    where no config file chose them (see :func:`infrawright.model.layout.learnt_config`)."""
+    from infrawright.model.layout import learnt_config
+    from infrawright.model.loader import load_repo
+
+    learnt = learnt_config(model)
+    return model if learnt is None else load_repo(model.root, cluster=model.cluster, config=learnt)
 
 
 def _need_cluster_file(cluster_file: str | None) -> None:

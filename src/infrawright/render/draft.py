@@ -17,7 +17,9 @@ from typing import Any
 from infrawright.catalog import CatalogEntry
 from infrawright.errors import InfrawrightError
 from infrawright.model.conventions import PSS_PREFIX, Conventions, pin_as
+from infrawright.model.exemplar import Exemplar, exemplar
 from infrawright.model.flux import FluxKustomization, HelmRelease
+from infrawright.model.layout import Placement, choose, infer_layout
 from infrawright.render.changeset import Changeset, Review
 from infrawright.render.emit import KeyPath, Style, dump
 from infrawright.render.splice import append_to_list, find_document, remove_from_list, set_value
@@ -46,6 +48,9 @@ class Rendered:
     noop: list[str] = field(default_factory=list)
     #: Existing Flux Kustomizations (by name) whose own object the change edits.
     touched: set[str] = field(default_factory=set)
+    #: New components applied by an existing Kustomization (a bundle's): component ->
+    #: that Kustomization's label.
+    built_by: dict[str, str] = field(default_factory=dict)
 
 
 def wrap_review(note: str) -> str:
@@ -87,12 +92,18 @@ def appending(keys: tuple[str | int, ...], item: Any) -> Edit:
 class Draft:
     """One repository's pending change, following its conventions."""
 
-    def __init__(self, analysis: Analysis, conventions: Conventions) -> None:
+    def __init__(
+        self, analysis: Analysis, conventions: Conventions, out: Rendered | None = None
+    ) -> None:
+        """``out``: the change so far, when one plan is rendered for several clusters
+        (each cluster's Draft adds its part to the same change)."""
         self.analysis = analysis
         self.model = analysis.model
         self.conv = conventions
         self.style = Style(indent_sequences=bool(conventions.sequence_indent.value))
-        self.out = Rendered()
+        self.out = out if out is not None else Rendered()
+        #: Flux Kustomizations this Draft added (to its cluster).
+        self.added: list[str] = []
         self.changes = self.out.changes
         self.comp_dir = self.model.config.components_dir.strip("/")
 
@@ -181,7 +192,7 @@ class Draft:
 
     # -- the repository as it is -------------------------------------------------------
     def ks_names(self) -> set[str]:
-        return {ks.name for ks in self.model.kustomizations} | set(self.out.added)
+        return {ks.name for ks in self.model.kustomizations} | set(self.added)
 
     def providers(self, group: str) -> list[str]:
         return self.analysis.index.providers_of(group)
@@ -219,6 +230,18 @@ class Draft:
             labels[key] = str(self.conv.pss_version.value) if suffix.endswith("-version") else level
         labels.setdefault(PSS_PREFIX + "enforce", level)
         return labels
+
+    def placement(self, entry: CatalogEntry | None) -> Placement | None:
+        """Where a new component like ``entry``'s goes, learnt from the repository's
+        layout; None for the house layout (its conventions decide) or when the layout
+        does not say."""
+        if self.model.profile.name == "house":
+            return None
+        return choose(self.model, infer_layout(self.model), self.model.cluster, entry).placement
+
+    def exemplar(self, chart: str | None) -> Exemplar | None:
+        """The existing component a new one of ``chart`` is written like."""
+        return exemplar(self.model, infer_layout(self.model), self.model.cluster, chart)
 
     def pinned(self, version: str) -> str:
         return pin_as(version, str(self.conv.version_style.value))

@@ -93,8 +93,10 @@ def flux_kustomization(
         base += newline
     added = ("---\n" + text).replace("\n", newline)
     draft.changes.files[cluster_file] = (base + added).encode("utf-8")
-    draft.out.added.append(name)
-    draft.out.depends[name] = [d for d, _ in deps]
+    draft.added.append(name)
+    if name not in draft.out.added:
+        draft.out.added.append(name)
+        draft.out.depends[name] = [d for d, _ in deps]
 
 
 def after_cni(draft: Draft, component: str) -> list[tuple[str, str]]:

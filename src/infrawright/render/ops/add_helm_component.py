@@ -17,8 +17,10 @@ from typing import Any
 
 from infrawright.catalog import CatalogEntry
 from infrawright.model.flux import dotted_get
+from infrawright.model.layout import Wiring
 from infrawright.model.versions import admits
 from infrawright.plan.model import AddHelmComponent
+from infrawright.render.bundle import bundle_component
 from infrawright.render.draft import MONITORING_GROUP, SUFFIX, Draft, Rendered, wrap_review
 from infrawright.render.emit import KeyPath, Quoted
 from infrawright.render.monitors import monitor_kind, monitoring_component, unknown_selector
@@ -42,6 +44,10 @@ def render(draft: Draft, op: AddHelmComponent) -> None:
     c = op.component
     folder = f"{draft.comp_dir}/{c}"
     entry = draft.model.catalog.get(op.catalog) if op.catalog else None
+    placement = draft.placement(entry)
+    if placement is not None and placement.wiring is Wiring.BUNDLE and placement.folder.value:
+        bundle_component(draft, op, placement, draft.exemplar(op.chart.name))
+        return
     files: list[str] = []
     ns_file = namespace(draft, folder, op.namespace, op.pss_level, op.pss_reason)
     if ns_file:
@@ -234,16 +240,17 @@ def holds(op: AddHelmComponent, settled: Settled) -> Iterator[Check]:
         yield check(f"component {c} already exists", True)
         return
     release_name = op.release_name or c
+    by = settled.rendered.built_by.get(c, c)
     yield check(
-        f"Flux Kustomization {c} exists and builds",
-        c in settled.after.builds and settled.after.builds[c].error is None,
-        f"no build of {c} in the changed tree",
+        f"Flux Kustomization {by} exists and builds",
+        by in settled.after.builds and settled.after.builds[by].error is None,
+        f"no build of {by} in the changed tree",
     )
-    releases = [r for label, r in settled.releases() if label == c and r.name == release_name]
+    releases = [r for label, r in settled.releases() if label == by and r.name == release_name]
     yield check(
-        f"HelmRelease {release_name} is built by {c}",
+        f"HelmRelease {release_name} is built by {by}",
         len(releases) == 1,
-        f"{len(releases)} HelmRelease(s) named {release_name} in the build of {c}",
+        f"{len(releases)} HelmRelease(s) named {release_name} in the build of {by}",
     )
     same = [
         label
@@ -258,7 +265,7 @@ def holds(op: AddHelmComponent, settled: Settled) -> Iterator[Check]:
     if not releases:
         return
     release = releases[0]
-    version = release.version if release.version is not None else _oci_version(settled, c)
+    version = release.version if release.version is not None else _oci_version(settled, by)
     yield check(
         f"its chart version admits {op.chart.version}",
         version is not None and admits(version, op.chart.version),
@@ -278,8 +285,9 @@ def _oci_version(settled: Settled, label: str) -> str | None:
     return None
 
 
-def scope(op: AddHelmComponent, _rendered: Rendered) -> set[str]:
-    return {op.component, f"{op.component}{SUFFIX}"}
+def scope(op: AddHelmComponent, rendered: Rendered) -> set[str]:
+    bundle = rendered.built_by.get(op.component)
+    return {op.component, f"{op.component}{SUFFIX}", *([bundle] if bundle else [])}
 
 
 OPERATION = Operation(AddHelmComponent, render, holds, scope)
