@@ -144,3 +144,64 @@ def test_crd_groups_have_a_source(name: str) -> None:
     for group in entry.provides:
         assert group.kinds, f"{name}: {group.group} lists no kinds"
         assert len(set(group.kinds)) == len(group.kinds), f"{name}: {group.group}: kinds twice"
+
+
+#: Words two entries' instances both serve, with the entry that wins and why. A request
+#: with such a word and no product named gets the winner; naming the product picks it.
+SHARED_SERVES: dict[str, tuple[frozenset[str], str, str]] = {
+    "postgresql": (
+        frozenset({"cloudnative-pg", "postgres-operator"}),
+        "cloudnative-pg",
+        "its instance has a verified spec and a restricted PSS level; the Zalando entry has none",
+    ),
+    "postgres": (
+        frozenset({"cloudnative-pg", "postgres-operator"}),
+        "cloudnative-pg",
+        "the same two operators as 'postgresql'",
+    ),
+}
+INSTANCE_ENTRIES = [name for name in ENTRIES if entry_of(name).instance is not None]
+
+
+@pytest.mark.parametrize("name", INSTANCE_ENTRIES)
+def test_an_instance_with_a_spec_says_what_it_is_and_where_that_was_seen(name: str) -> None:
+    instance = entry_of(name).instance
+    assert instance is not None
+    if not instance.spec:
+        assert instance.notes, f"{name}: instance.spec is empty and no note says why"
+        return
+    assert instance.version, f"{name}: instance.spec is set but instance.version is empty"
+    assert instance.serves, f"{name}: instance.spec is set but instance.serves is empty"
+    assert instance.pss is not None, f"{name}: instance.spec is set but instance.pss is missing"
+    assert instance.notes, f"{name}: instance.spec is set but no REVIEW note names its choices"
+    assert instance.evidence, f"{name}: instance.spec is set but instance.evidence is empty"
+    for url in instance.evidence:
+        assert url.startswith("https://"), f"{name}: instance.evidence {url!r} is not a URL"
+    for word in instance.serves:
+        assert word == word.lower().strip(), f"{name}: instance.serves {word!r} is not lower case"
+
+
+def test_no_word_is_served_by_two_entries_unless_the_table_says_which_wins() -> None:
+    servers: dict[str, set[str]] = {}
+    for name in INSTANCE_ENTRIES:
+        instance = entry_of(name).instance
+        assert instance is not None
+        for word in instance.serves:
+            servers.setdefault(word, set()).add(name)
+    shared = {word: frozenset(names) for word, names in servers.items() if len(names) > 1}
+    for word, names in shared.items():
+        assert word in SHARED_SERVES, (
+            f"'{word}' is served by {', '.join(sorted(names))}: add it to SHARED_SERVES with "
+            "the entry that wins and why, or drop it from all but one entry"
+        )
+        listed, winner, reason = SHARED_SERVES[word]
+        assert listed == names, (
+            f"SHARED_SERVES['{word}'] lists {sorted(listed)}, not {sorted(names)}"
+        )
+        assert winner in names and reason, (
+            f"SHARED_SERVES['{word}']: winner {winner} is not a server"
+        )
+        winning = entry_of(winner).instance
+        assert winning is not None and winning.spec, f"'{word}': the winner {winner} has no spec"
+    stale = set(SHARED_SERVES) - set(shared)
+    assert not stale, f"SHARED_SERVES lists words no longer shared: {', '.join(sorted(stale))}"
