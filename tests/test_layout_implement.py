@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,11 +24,11 @@ def _real(name: str, dest: Path) -> Path:
 
 def _implement(
     capsys: pytest.CaptureFixture[str], root: Path, request: str, *extra: str
-) -> dict[str, object]:
+) -> dict[str, Any]:
     code = run(["implement", "--repo", str(root), "--json", *extra, request])
     out, err = capsys.readouterr()
     assert code == ExitCode.OK, err + out
-    report: dict[str, object] = json.loads(out)
+    report: dict[str, Any] = json.loads(out)
     return report
 
 
@@ -75,3 +76,61 @@ def test_the_seed_layout_is_unchanged(tmp_path: Path, capsys: pytest.CaptureFixt
     assert isinstance(files, dict)
     assert all(str(f).startswith("namespaces/external-dns") for f in files["created"])
     assert files["modified"] == ["clusters/local-kube/infrastructure.yaml"]
+
+
+def test_flux2_kustomize_helm_example_gets_one_controller_in_its_bundle(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _real("fluxcd__flux2-kustomize-helm-example", tmp_path / "repo")
+    report = _implement(capsys, root, "install external-dns")
+    assert report["status"] == "applied"
+    files = report["files"]
+    assert isinstance(files, dict)
+    assert files["created"] == ["infrastructure/controllers/external-dns.yaml"]
+    assert files["modified"] == ["infrastructure/controllers/kustomization.yaml"]
+    assert (
+        "- external-dns.yaml"
+        in (root / "infrastructure/controllers/kustomization.yaml").read_text()
+    )
+    assert not (root / "namespaces").exists()
+    written = (root / "infrastructure/controllers/external-dns.yaml").read_text()
+    # written like cert-manager next to it: one file, its install/upgrade strategy
+    assert written.startswith("---\n")
+    assert written.count("strategy:\n      name: RetryOnFailure") == 2
+    assert "toolkit.fluxcd.io/tenant: sre-team" in written
+    checks = {c["statement"]: c["holds"] for c in report["postconditions"]}
+    for cluster in ("production", "staging"):
+        assert checks[f"cluster {cluster}: HelmRelease external-dns is built by infra-controllers"]
+        assert checks[f"cluster {cluster}: chart external-dns is installed once"]
+    assert all(checks.values()), checks
+    reviews = [r["note"] for r in report["review"]]
+    assert any("every cluster of the repository: production, staging" in r for r in reviews)
+
+
+def test_home_ops_gets_keda_beside_its_app_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _real("onedr0p__home-ops", tmp_path / "repo")
+    report = _implement(capsys, root, "install keda")
+    assert report["status"] == "applied"
+    files = report["files"]
+    assert isinstance(files, dict)
+    base = "kubernetes/apps/kube-system/keda"
+    assert sorted(files["created"]) == [
+        f"{base}/app/helmrelease.yaml",
+        f"{base}/app/helmrepository.yaml",
+        f"{base}/app/kustomization.yaml",
+        f"{base}/ks.yaml",
+    ]
+    assert files["modified"] == ["kubernetes/apps/kube-system/kustomization.yaml"]
+    listed = (root / "kubernetes/apps/kube-system/kustomization.yaml").read_text()
+    assert "  - ./keda/ks.yaml\n" in listed
+    ks = (root / base / "ks.yaml").read_text()
+    assert ks.startswith(
+        "---\n# yaml-language-server: $schema=https://k8s-schemas.home-operations.com/"
+    )
+    assert "path: ./kubernetes/apps/kube-system/keda/app" in ks
+    assert "targetNamespace: kube-system" in ks
+    checks = report["postconditions"]
+    assert isinstance(checks, list) and all(c["holds"] for c in checks), checks
+    assert not (root / "namespaces").exists()

@@ -289,7 +289,6 @@ def implement_cmd(
             for c in clusters_to_check(root, cluster, settings)
         ]
         model, others = models[0], models[1:]
-        _need_cluster_file(model.cluster_file)
         option = ChartOption.parse(chart, chart_version) if chart else None
         err.print(
             "[infrastructure-implementor] Starting infrastructure implementation...",
@@ -354,14 +353,6 @@ def _for_layout(model: RepoModel) -> RepoModel:
 
     learnt = learnt_config(model)
     return model if learnt is None else load_repo(model.root, cluster=model.cluster, config=learnt)
-
-
-def _need_cluster_file(cluster_file: str | None) -> None:
-    if cluster_file is None:
-        raise InfrawrightError(
-            "no cluster folder found under clusters/; implement needs the cluster file",
-            hint="pass --cluster NAME",
-        )
 
 
 def _progress(err: Printer) -> Callable[[str], None]:

@@ -36,6 +36,13 @@ class RepoFacts:
     #: the file (the repository runs them, but not as components infrawright edits).
     elsewhere: Mapping[str, str] = field(default_factory=dict)
     components_dir: str = "namespaces"
+    #: ``group/Kind`` of the custom objects each component holds -> those components
+    #: (a PostgreSQL ``Cluster`` in ``postgres``).
+    custom: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def holding(self, group: str, kind: str) -> tuple[str, ...]:
+        """The components that hold an object of ``group``/``kind``."""
+        return self.custom.get(f"{group}/{kind}", ())
 
     def running_elsewhere(self, entry: str) -> str | None:
         """The file of a HelmRelease of catalog chart ``entry`` outside the components
@@ -54,8 +61,13 @@ class RepoFacts:
             name: Component(name) for name in (*model.components, *model.by_label)
         }
         elsewhere: dict[str, str] = {}
+        custom: dict[str, list[str]] = {}
         for rel, parsed in sorted(model.files.items()):
             comp = model.component_of(rel)
+            for doc in parsed.objects if comp is not None else ():
+                held = custom.setdefault(f"{doc.group}/{doc.kind}", []) if "." in doc.group else []
+                if comp is not None and comp not in held:
+                    held.append(comp)
             if comp is None:
                 for doc in parsed.objects:
                     if doc.kind == "HelmRelease":
@@ -84,7 +96,12 @@ class RepoFacts:
                     version=release.version,
                     values=release.values,
                 )
-        return cls(found, elsewhere, model.config.components_dir.strip("/") or ".")
+        return cls(
+            found,
+            elsewhere,
+            model.config.components_dir.strip("/") or ".",
+            {k: tuple(v) for k, v in custom.items()},
+        )
 
 
 def _replace(c: Component, *, namespace: str) -> Component:

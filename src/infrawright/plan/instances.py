@@ -34,14 +34,26 @@ def wants_instance(text: str, entry: CatalogEntry) -> bool:
     instance serves (redis, postgresql) or an instance word (a cluster, a cache) — unless
     it asks for the operator by that word and names no instance."""
     inst = entry.instance
-    if inst is None or not inst.spec or not inst.version:
+    if inst is None:
         return False
     low = text.lower()
+    for own in sorted(_names(entry), key=len, reverse=True):  # "cloudnative-pg" is no "pg"
+        if "-" in own:
+            low = low.replace(own, " ")
     serves = any(re.search(rf"\b{re.escape(w)}\b", low) for w in inst.serves)
     instance_word = _INSTANCE_WORDS.search(low) is not None
     if _OPERATOR_WORDS.search(low) and not instance_word:
         return False
-    return serves or instance_word
+    wanted = serves or instance_word
+    if wanted and (not inst.spec or not inst.version):
+        why = " ".join(inst.notes) or "the catalog has no spec for it"
+        raise InfrawrightError(
+            f"the request asks for a {inst.kind} ({inst.group}) run by {entry.name}, which "
+            f"infrawright cannot create yet: {why}",
+            hint=f'to install only the operator, say "install {entry.name}"'
+            + ("" if "operator" in entry.name else " (the operator)"),
+        )
+    return wanted
 
 
 def instance_ops(
@@ -53,6 +65,11 @@ def instance_ops(
     assert inst is not None
     low = text.lower()
     name = _instance_name(low, entry)
+    held = facts.holding(inst.group, inst.kind)
+    if held and not (_NAMED.search(low) or name != _base(entry)):
+        # Never a second one of what the repository runs: the engine names it.
+        operator = facts.by_catalog(entry.name)
+        return (_instance(entry, held[0], held[0], operator.name if operator else held[0], ()),)
     if name in facts.components:
         raise InfrawrightError(
             f"a component named {name} exists already; the new {inst.kind} needs another name",
@@ -82,22 +99,28 @@ def instance_ops(
         f"{inst.kind} {name} gets a component and namespace of its own, {name}, ordered "
         f"after {after} (the operator)",
     )
-    ops.append(
-        AddInstance(
-            component=name,
-            namespace=name,
-            operator=entry.name,
-            after=after,
-            api_version=f"{inst.group}/{inst.version}",
-            kind=inst.kind,
-            name=name,
-            spec=dict(inst.spec),
-            pss_level=inst.pss.level if inst.pss else "restricted",
-            pss_reason=inst.pss.reason if inst.pss else "",
-            review=notes,
-        )
-    )
+    ops.append(_instance(entry, name, name, after, notes))
     return tuple(ops)
+
+
+def _instance(
+    entry: CatalogEntry, component: str, name: str, after: str, notes: tuple[str, ...]
+) -> AddInstance:
+    inst = entry.instance
+    assert inst is not None
+    return AddInstance(
+        component=component,
+        namespace=component,
+        operator=entry.name,
+        after=after,
+        api_version=f"{inst.group}/{inst.version}",
+        kind=inst.kind,
+        name=name,
+        spec=dict(inst.spec),
+        pss_level=inst.pss.level if inst.pss else "restricted",
+        pss_reason=inst.pss.reason if inst.pss else "",
+        review=notes,
+    )
 
 
 def _instance_name(low: str, entry: CatalogEntry) -> str:
@@ -105,7 +128,7 @@ def _instance_name(low: str, entry: CatalogEntry) -> str:
     serves."""
     inst = entry.instance
     assert inst is not None
-    base = inst.serves[0] if inst.serves else inst.kind.lower()
+    base = _base(entry)
     named = _NAMED.search(low)
     if named and DNS_LABEL.match(named.group(1)):
         return named.group(1)
@@ -117,8 +140,19 @@ def _instance_name(low: str, entry: CatalogEntry) -> str:
     return base
 
 
-def _words(entry: CatalogEntry) -> set[str]:
-    names = {entry.name, *(a for a in entry.aliases)}
+def _base(entry: CatalogEntry) -> str:
+    """The name of an instance nothing else names: what it serves."""
+    inst = entry.instance
+    assert inst is not None
+    return inst.serves[0] if inst.serves else inst.kind.lower()
+
+
+def _names(entry: CatalogEntry) -> set[str]:
+    names = {entry.name.lower(), *(a.lower() for a in entry.aliases)}
     if entry.chart:
-        names.add(entry.chart.name)
-    return {w for n in names for w in re.findall(r"[a-z0-9-]+", n.lower())}
+        names.add(entry.chart.name.lower())
+    return names
+
+
+def _words(entry: CatalogEntry) -> set[str]:
+    return {w for n in _names(entry) for w in re.findall(r"[a-z0-9-]+", n)}

@@ -77,6 +77,10 @@ class AddHelmComponent(_Op, frozen=True, kw_only=True, tag="add-helm-component")
     pss_level: PssLevel = "restricted"
     pss_reason: str = ""
     monitoring: Annotated[bool, _about("add <component>-monitoring if possible")] = True
+    cluster_values: Annotated[
+        dict[str, dict[str, Any]],
+        _about("cluster -> dotted path -> value, for that cluster only (its overlay)"),
+    ] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _labels(self, "component", "namespace")

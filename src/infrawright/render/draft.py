@@ -19,7 +19,7 @@ from infrawright.errors import InfrawrightError
 from infrawright.model.conventions import PSS_PREFIX, Conventions, pin_as
 from infrawright.model.exemplar import Exemplar, exemplar
 from infrawright.model.flux import FluxKustomization, HelmRelease
-from infrawright.model.layout import Placement, choose, infer_layout
+from infrawright.model.layout import Choice, choose, infer_layout
 from infrawright.render.changeset import Changeset, Review
 from infrawright.render.emit import KeyPath, Style, dump
 from infrawright.render.splice import append_to_list, find_document, remove_from_list, set_value
@@ -231,13 +231,12 @@ class Draft:
         labels.setdefault(PSS_PREFIX + "enforce", level)
         return labels
 
-    def placement(self, entry: CatalogEntry | None) -> Placement | None:
+    def placement(self, entry: CatalogEntry | None) -> Choice | None:
         """Where a new component like ``entry``'s goes, learnt from the repository's
-        layout; None for the house layout (its conventions decide) or when the layout
-        does not say."""
+        layout; None for the house layout (its conventions decide)."""
         if self.model.profile.name == "house":
             return None
-        return choose(self.model, infer_layout(self.model), self.model.cluster, entry).placement
+        return choose(self.model, infer_layout(self.model), self.model.cluster, entry)
 
     def exemplar(self, chart: str | None) -> Exemplar | None:
         """The existing component a new one of ``chart`` is written like."""

@@ -10,6 +10,7 @@ import textwrap
 from typing import Any
 from urllib.parse import urlparse
 
+from infrawright.errors import InfrawrightError
 from infrawright.model.conventions import PSS_PREFIX
 from infrawright.plan.model import AddHelmComponent, AddPlainComponent
 from infrawright.render.draft import Draft, wrap_review
@@ -79,7 +80,13 @@ def flux_kustomization(
         "spec": spec,
     }
     cluster_file = draft.model.cluster_file
-    assert cluster_file is not None
+    if cluster_file is None:
+        raise InfrawrightError(
+            f"{name}: no cluster file to add its Flux Kustomization to (no folder under "
+            "clusters/ for this cluster, and the repository's layout does not say where "
+            "components like it are wired in)",
+            hint="pass --cluster NAME, or set cluster_file in .infrawright.toml",
+        )
     placed = ", ".join(d for d, _ in deps) or "nothing"
     review = [f"{name} placed after {placed} in the bootstrap order", *notes]
     header = draft.review_header(cluster_file, review)

@@ -20,6 +20,7 @@ from infrawright.model.flux import dotted_get
 from infrawright.model.layout import Wiring
 from infrawright.model.versions import admits
 from infrawright.plan.model import AddHelmComponent
+from infrawright.render.beside import beside_app
 from infrawright.render.bundle import bundle_component
 from infrawright.render.draft import MONITORING_GROUP, SUFFIX, Draft, Rendered, wrap_review
 from infrawright.render.emit import KeyPath, Quoted
@@ -44,9 +45,15 @@ def render(draft: Draft, op: AddHelmComponent) -> None:
     c = op.component
     folder = f"{draft.comp_dir}/{c}"
     entry = draft.model.catalog.get(op.catalog) if op.catalog else None
-    placement = draft.placement(entry)
+    choice = draft.placement(entry)
+    placement = choice.placement if choice else None
     if placement is not None and placement.wiring is Wiring.BUNDLE and placement.folder.value:
         bundle_component(draft, op, placement, draft.exemplar(op.chart.name))
+        return
+    if choice is not None and placement is not None and placement.wiring is Wiring.BESIDE_APP:
+        target = choice.namespace or op.namespace
+        draft.note(f"{c} goes where components like it live: {choice.why}")
+        beside_app(draft, op, placement, target, draft.exemplar(op.chart.name))
         return
     files: list[str] = []
     ns_file = namespace(draft, folder, op.namespace, op.pss_level, op.pss_reason)

@@ -21,7 +21,12 @@ from infrawright.render.shapes import after_cni, flux_kustomization, kustomizati
 
 def render(draft: Draft, op: AddInstance) -> None:
     if op.component in draft.ks_names() or op.component in draft.model.components:
-        draft.noop(f"component {op.component} already exists")
+        held = any(d.kind == op.kind for d in draft.objects_of(op.component, op.kind))
+        draft.noop(
+            f"a {op.kind} runs here already, in component {op.component}"
+            if held
+            else f"component {op.component} already exists"
+        )
         return
     folder = f"{draft.comp_dir}/{op.component}"
     files: list[str] = []
