@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infrawright.model.flux import HelmRelease
+from infrawright.model.loader import cluster_names
 from infrawright.model.repo import RepoModel
 from infrawright.validate.context import helm_repository_urls
 
@@ -36,6 +37,8 @@ class RepoFacts:
     #: the file (the repository runs them, but not as components infrawright edits).
     elsewhere: Mapping[str, str] = field(default_factory=dict)
     components_dir: str = "namespaces"
+    #: The repository's clusters (folders under ``clusters/``); empty when not known.
+    clusters: tuple[str, ...] = ()
 
     def running_elsewhere(self, entry: str) -> str | None:
         """The file of a HelmRelease of catalog chart ``entry`` outside the components
@@ -84,7 +87,12 @@ class RepoFacts:
                     version=release.version,
                     values=release.values,
                 )
-        return cls(found, elsewhere, model.config.components_dir.strip("/") or ".")
+        return cls(
+            found,
+            elsewhere,
+            model.config.components_dir.strip("/") or ".",
+            tuple(cluster_names(model.root)),
+        )
 
 
 def _replace(c: Component, *, namespace: str) -> Component:
