@@ -142,6 +142,7 @@ def parse_version(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operat
         return (SetChartVersion(component=found.name, version=wanted, exact=True, review=(note,)),)
     if versions:
         version = versions[-1]
+        version = "v" + version[1:] if version[:1] == "V" else version
         review: tuple[str, ...] = ()
     else:
         entry = catalog.get(found.catalog) if found.catalog else None
@@ -167,6 +168,8 @@ def parse_values(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operati
     spoken = DURATION.match(text[match.start("value") :])
     if spoken and not re.fullmatch(r"\d+[a-z]", raw, re.IGNORECASE):
         raw = duration(spoken).value
+    elif re.fullmatch(r"\d+(?:ms|[smhdwy])", raw, re.IGNORECASE):
+        raw = raw.lower()  # a duration: Prometheus reads only lower-case units
     path = _values_path(what, found)
     if path is None:
         raise InfrawrightError(
@@ -224,7 +227,8 @@ def parse_policy(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operati
                 review=review,
             ),
         )
-    found = mentioned(text, catalog, facts)
+    # The policy words are the intent, not a component (one may be called "network").
+    found = mentioned(POLICY.sub(" ", low), catalog, facts)
     name = found.name if found else _namespace_named(low)
     if name is None:
         return None

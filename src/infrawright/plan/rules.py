@@ -212,6 +212,13 @@ _FILLER = frozenset(
         "kindly",
         "ok",
         "okay",
+        "want",
+        "wants",
+        "like",
+        "i'd",
+        "to",
+        "have",
+        "need",
     ]
 )
 

@@ -91,12 +91,12 @@ _CLUSTER_FORMS = (
 )
 _NAMESPACE_FORMS = (
     re.compile(
-        rf"\b(?:in|into|to|under|inside)\s+(?:the\s+|a\s+|its\s+own\s+)?(?:namespace|ns)\s+"
-        rf"(?:called\s+|named\s+)?(?P<ns>{_NAME})",
+        r"\b(?:in|into|to|under|inside)\s+(?:the\s+|a\s+|its\s+own\s+)?(?:namespace|ns)\s+"
+        r"(?:called\s+|named\s+)?(?P<ns>[a-z0-9_][a-z0-9_.-]*[a-z0-9_]|[a-z0-9])",
         re.IGNORECASE,
     ),
     re.compile(
-        rf"\b(?:in|into|to|under|inside)\s+(?:the\s+|a\s+|its\s+own\s+)?(?P<ns>{_NAME})\s+"
+        r"\b(?:in|into|to|under|inside)\s+(?:the\s+|a\s+|its\s+own\s+)?(?P<ns>[a-z0-9_][a-z0-9_.-]*)\s+"
         r"(?:namespace|ns)\b",
         re.IGNORECASE,
     ),
