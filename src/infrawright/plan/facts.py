@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infrawright.model.flux import HelmRelease
+from infrawright.model.loader import cluster_names
 from infrawright.model.repo import RepoModel
 from infrawright.validate.context import helm_repository_urls
 
@@ -36,6 +37,8 @@ class RepoFacts:
     #: the file (the repository runs them, but not as components infrawright edits).
     elsewhere: Mapping[str, str] = field(default_factory=dict)
     components_dir: str = "namespaces"
+    #: The repository's clusters (folders under ``clusters/``); empty when not known.
+    clusters: tuple[str, ...] = ()
     #: ``group/Kind`` of the custom objects each component holds -> those components
     #: (a PostgreSQL ``Cluster`` in ``postgres``).
     custom: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -100,6 +103,7 @@ class RepoFacts:
             found,
             elsewhere,
             model.config.components_dir.strip("/") or ".",
+            tuple(cluster_names(model.root)),
             {k: tuple(v) for k, v in custom.items()},
         )
 

@@ -26,7 +26,11 @@ _INSTANCE_WORDS = re.compile(
 )
 _OPERATOR_WORDS = re.compile(r"\b(?:operator|controller|crds?)\b")
 _NAMED = re.compile(r"\b(?:named|called)\s+([a-z0-9][a-z0-9-]*)")
-_FOR = re.compile(r"\bfor\s+(?:the\s+|my\s+|our\s+)?([a-z0-9][a-z0-9-]*)")
+#: "for strapi", "for the shop app": who the instance is for (not "for object storage").
+_FOR = re.compile(
+    r"\bfor\s+(?:the\s+|my\s+|our\s+)?([a-z0-9][a-z0-9-]*)"
+    r"(?=\s*(?:$|[,.;:!?]|\s+(?:using|with|via|in|on|and|app|application|service)\b))"
+)
 
 
 def wants_instance(text: str, entry: CatalogEntry) -> bool:

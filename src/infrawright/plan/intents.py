@@ -27,16 +27,27 @@ from infrawright.plan.model import (
     SetChartVersion,
     SetValues,
 )
+from infrawright.plan.slots import DURATION, duration, words_to_numbers
 
 Parser = Callable[[str, Catalog, RepoFacts], tuple[Operation, ...] | None]
 
 _VERSION = re.compile(r"\bv?\d+\.\d+(?:\.\d+)?(?:[-+][0-9a-z.-]+)?\b", re.IGNORECASE)
+#: A range a HelmRelease can ask for: ``1.20.x``, ``1.x``, ``^1.2``, ``~1.2.3``,
+#: ``>=1.2.0 <2.0.0`` (Masterminds/semver, as Flux reads them).
+_RANGE = re.compile(
+    r"(?<![\w.])(?:v?\d+(?:\.\d+)?\.[x*]|[~^]v?\d+(?:\.\d+){0,2}|"
+    r">=?\s*v?\d+(?:\.\d+){0,2}(?:\s*,?\s*<=?\s*v?\d+(?:\.\d+){0,2})?)(?![\w.])",
+    re.IGNORECASE,
+)
 _REMOVE = re.compile(
     r"\b(?:remove|delete|uninstall|decommission|drop|get rid of|tear down|purge)\b"
 )
-_BUMP = re.compile(r"\b(?:bump|upgrade|update|downgrade|move|pin)\b|\bversion\b")
-#: "pin X to 1.2.3", "exactly 1.2.3": that version, not a range that admits it.
-_PIN = re.compile(r"\b(?:pin|pinned|exactly|exact)\b")
+_BUMP = re.compile(
+    r"\b(?:bump|upgrade|update|downgrade|move|pin|lock|roll\s+back|rollback)\b|\bversion\b"
+)
+#: "pin X to 1.2.3", "lock X at 1.2.3", "exactly 1.2.3", "=1.2.3": that version, not a
+#: range that admits it.
+_PIN = re.compile(r"\b(?:pin|pinned|lock|locked|exactly|exact)\b|(?<![<>=!])=\s*v?\d")
 _SET = re.compile(
     r"\b(?:set|change|make|configure|increase|decrease|raise|lower)\b\s+(?P<what>.+?)"
     r"\s+(?:to|=|at)\s+(?P<value>\S+)",
@@ -47,7 +58,7 @@ _ORDER = re.compile(
     r"|\bdepend on\b.*\binstall"
 )
 _FIX = re.compile(r"\b(?:fix|repair|correct|make sure|ensure|sort out|clean up)\b")
-_POLICY = re.compile(
+POLICY = re.compile(
     r"\b(?:ciliumnetworkpolicy|cilium network policy|network ?polic(?:y|ies)|cnp|netpol)\b"
     r"|\ballow\b.+\bto\b"
 )
@@ -102,7 +113,7 @@ def _need_component(text: str, catalog: Catalog, facts: RepoFacts, what: str) ->
 
 def parse_removal(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
     low = text.lower()
-    if not _REMOVE.search(low) or _POLICY.search(low):
+    if not _REMOVE.search(low) or POLICY.search(low):
         return None
     found = mentioned(text, catalog, facts)
     if found is None:
@@ -119,13 +130,19 @@ def parse_version(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operat
     low = text.lower()
     if not _BUMP.search(low):
         return None
+    ranged = _RANGE.search(text)
     versions = _VERSION.findall(text)
     latest = re.search(r"\blatest\b|\bnewest\b", low)
-    if not versions and not latest:
+    if not versions and not latest and not ranged:
         return None
     found = _need_component(text, catalog, facts, "a chart version change")
+    if ranged:
+        wanted = " ".join(ranged.group(0).split())
+        note = f"range {wanted} written as asked: Flux installs the newest version it admits"
+        return (SetChartVersion(component=found.name, version=wanted, exact=True, review=(note,)),)
     if versions:
         version = versions[-1]
+        version = "v" + version[1:] if version[:1] == "V" else version
         review: tuple[str, ...] = ()
     else:
         entry = catalog.get(found.catalog) if found.catalog else None
@@ -148,6 +165,11 @@ def parse_values(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operati
         return None
     found = _need_component(text, catalog, facts, "a values change")
     what, raw = match.group("what"), match.group("value").rstrip(".,;")
+    spoken = DURATION.match(text[match.start("value") :])
+    if spoken and not re.fullmatch(r"\d+[a-z]", raw, re.IGNORECASE):
+        raw = duration(spoken).value
+    elif re.fullmatch(r"\d+(?:ms|[smhdwy])", raw, re.IGNORECASE):
+        raw = raw.lower()  # a duration: Prometheus reads only lower-case units
     path = _values_path(what, found)
     if path is None:
         raise InfrawrightError(
@@ -170,7 +192,7 @@ def parse_ordering(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Opera
 
 def parse_policy(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
     low = text.lower()
-    if not _POLICY.search(low):
+    if not POLICY.search(low):
         return None
     allow = re.search(r"\ballow\s+(?P<src>[a-z0-9-]+)\s+to\s+(?:\w+\s+)?(?P<dst>[a-z0-9-]+)", low)
     if allow:
@@ -205,7 +227,8 @@ def parse_policy(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operati
                 review=review,
             ),
         )
-    found = mentioned(text, catalog, facts)
+    # The policy words are the intent, not a component (one may be called "network").
+    found = mentioned(POLICY.sub(" ", low), catalog, facts)
     name = found.name if found else _namespace_named(low)
     if name is None:
         return None
@@ -248,18 +271,30 @@ def parse_monitoring(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Ope
     alerts = entry.metrics.alerts if entry is not None and entry.metrics is not None else ()
     wants_alert = re.search(r"\balert|\bnotify|\bpage me|\bprometheusrule|\bwhen\b", low)
     chosen: list[AlertChoice] = []
+    review: list[str] = []
     if wants_alert:
         picked = [a for a in alerts if any(_has_word(low, k) for k in a.keywords)]
         if not picked and alerts:
             picked = list(alerts)
+            review.append(
+                f"no alert of {found.name} named in the request: every catalog alert chosen "
+                f"({', '.join(a.name for a in picked)})"
+            )
         chosen = [AlertChoice(name=a.name, params=_params(low, a)) for a in picked]
+        for alert, choice in zip(picked, chosen, strict=True):
+            for param, default in alert.params.items():
+                if param not in choice.params:
+                    review.append(
+                        f"{alert.name}: {param} = {default}, the catalog default (the request "
+                        "gives no value)"
+                    )
         if not alerts:
             raise InfrawrightError(
                 f"{found.name}: the catalog knows no alert for it"
                 + ("" if entry else " (its chart is not in the catalog)"),
                 hint="add alerts under metrics.alerts of its catalog entry in .infrawright.toml",
             )
-    return (AddMonitoring(component=found.name, alerts=tuple(chosen)),)
+    return (AddMonitoring(component=found.name, alerts=tuple(chosen), review=tuple(review)),)
 
 
 PARSERS: tuple[Parser, ...] = (
@@ -299,6 +334,7 @@ def _has_word(low: str, phrase: str) -> bool:
 
 
 def _params(low: str, alert: Alert) -> dict[str, int | float | str]:
+    low = words_to_numbers(low)
     out: dict[str, int | float | str] = {}
     for name, default in alert.params.items():
         pattern = _UNITS.get(name)

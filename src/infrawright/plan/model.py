@@ -224,6 +224,9 @@ class Plan(Frozen, frozen=True, kw_only=True):
     request: str
     ops: tuple[Operation, ...]
     notes: tuple[str, ...] = ()
+    clusters: Annotated[
+        tuple[str, ...], _about("clusters the request is for (folders under clusters/); ()=all")
+    ] = ()
 
 
 def parse_plan(data: object) -> Plan:

@@ -16,9 +16,28 @@ from infrawright.catalog import Catalog, CatalogEntry
 from infrawright.errors import InfrawrightError
 from infrawright.plan.facts import RepoFacts
 from infrawright.plan.instances import instance_ops, wants_instance
-from infrawright.plan.intents import PARSERS
+from infrawright.plan.intents import PARSERS, POLICY
 from infrawright.plan.matching import NotUnderstoodError, match_catalog
-from infrawright.plan.model import DNS_LABEL, AddHelmComponent, AddPlainComponent, ChartRef, Plan
+from infrawright.plan.model import (
+    DNS_LABEL,
+    AddHelmComponent,
+    AddInstance,
+    AddNetworkPolicy,
+    AddPlainComponent,
+    ChartRef,
+    Operation,
+    Plan,
+    SetChartVersion,
+    SetValues,
+)
+from infrawright.plan.products import refuse_unknown_product, split_products
+from infrawright.plan.slots import (
+    RETENTION_KEYS,
+    Duration,
+    Slots,
+    read_slots,
+    refuse_unknown_markers,
+)
 
 __all__ = ["ChartOption", "NotUnderstoodError", "helm_op", "match_catalog", "plan_request"]
 
@@ -75,20 +94,58 @@ def plan_request(
 ) -> Plan:
     """Map a request to a Plan, or raise :class:`NotUnderstoodError`.
 
-    Requests about existing components (versions, values, removal, monitoring, network
-    policy, ordering) are tried first; then new components from the catalog or --chart.
+    The slots (namespace, clusters, monitoring on/off, values in words) are read first and
+    a meaning-changing word outside them refuses the request; a list of products becomes
+    one operation per product, in the order given. Requests about existing components
+    (versions, values, removal, monitoring, network policy, ordering) are tried before new
+    components from the catalog or --chart.
     """
     text = " ".join(request.split())
     if not text:
         raise NotUnderstoodError("the request is empty", hint=_examples())
     facts = facts or RepoFacts()
-    entry = match_catalog(catalog, text)
+    slots = read_slots(text, facts.clusters, _product_words(catalog, facts))
+    refuse_unknown_markers(text, slots)
+    rest = slots.rest
+    if slots.namespace and POLICY.search(rest.lower()) and " allow " not in f" {rest.lower()} ":
+        rest = f"{rest} for {slots.namespace} namespace"
+    notes: list[str] = []
+    ops: list[Operation] = []
     if chart is not None:
-        return Plan(request=text, ops=(_custom_chart(text, chart, entry),))
+        ops = [_custom_chart(rest, chart, match_catalog(catalog, rest))]
+    elif slots.retention is not None and not _meaningful(rest):
+        ops = [_retention_op(text, slots.retention, catalog, facts, None)]
+    else:
+        subs = split_products(rest, catalog, facts)
+        for sub in subs:
+            plan = _plan_one(sub, catalog, facts)
+            ops += [op for op in plan.ops if op not in ops]
+            notes += [n for n in plan.notes if n not in notes]
+        versions = [op for op in ops if isinstance(op, SetChartVersion)]
+        if len(subs) > 1 and len(versions) > 1:
+            raise NotUnderstoodError(
+                f"request {text!r}: one version for {len(versions)} charts "
+                f"({', '.join(op.component for op in versions)}); each chart has versions of "
+                "its own",
+                hint=f'one request per chart: "upgrade {versions[0].component} to '
+                f'{versions[0].version}"',
+            )
+        if slots.retention is not None:
+            ops = _with_retention(text, ops, slots.retention, catalog, facts)
+    ops = [_apply_slots(text, op, slots, facts) for op in ops]
+    if slots.clusters:
+        notes.append(f"for cluster(s) {', '.join(slots.clusters)}, as the request says")
+    return Plan(request=text, ops=tuple(ops), notes=tuple(notes), clusters=slots.clusters)
+
+
+def _plan_one(text: str, catalog: Catalog, facts: RepoFacts) -> Plan:
+    """One operation (or an operator and its instance) for a request naming one product."""
+    entry = match_catalog(catalog, text)
     for parse in PARSERS:
         ops = parse(text, catalog, facts)
         if ops:
             return Plan(request=text, ops=ops)
+    refuse_unknown_product(text, catalog, facts)
     if entry is not None and entry.chart is not None and wants_instance(text, entry):
         return Plan(request=text, ops=instance_ops(text, entry, facts, helm_op(entry)))
     if entry is not None and entry.chart is not None:
@@ -130,6 +187,163 @@ def plan_request(
         f"request not understood: {text!r}: {understood}",
         hint=_examples(),
     )
+
+
+_FILLER = frozenset(
+    [
+        "please",
+        "could",
+        "can",
+        "would",
+        "you",
+        "we",
+        "i",
+        "also",
+        "and",
+        "then",
+        "too",
+        "thanks",
+        "thank",
+        "the",
+        "our",
+        "a",
+        "an",
+        "just",
+        "kindly",
+        "ok",
+        "okay",
+        "want",
+        "wants",
+        "like",
+        "i'd",
+        "to",
+        "have",
+        "need",
+    ]
+)
+
+
+def _meaningful(rest: str) -> bool:
+    """Does what is left of a request, once its slots are out, ask for anything?"""
+    return any(w not in _FILLER for w in re.findall(r"[a-z0-9'-]+", rest.lower()))
+
+
+def _product_words(catalog: Catalog, facts: RepoFacts) -> set[str]:
+    words = {n.lower() for n in facts.components}
+    for entry in catalog.entries.values():
+        words.add(entry.name)
+        words |= {a.lower() for a in entry.aliases if " " not in a}
+    return words
+
+
+def _retention_op(
+    text: str, retention: Duration, catalog: Catalog, facts: RepoFacts, comp: str | None
+) -> SetValues:
+    """SetValues of the retention key of the chart that keeps metrics."""
+    hits = [
+        (c, RETENTION_KEYS[c.catalog])
+        for c in facts.components.values()
+        if c.catalog in RETENTION_KEYS and (comp is None or c.name == comp)
+    ]
+    if not hits:
+        raise NotUnderstoodError(
+            f"request {text!r}: understood as how long metrics are kept ({retention.value}), "
+            f"but no component runs a chart whose retention infrawright knows "
+            f"({', '.join(sorted(RETENTION_KEYS))})",
+            hint='install one first ("install kube-prometheus-stack"), or name the key: '
+            '"set COMPONENT KEY to 14d"',
+        )
+    if len(hits) > 1:
+        raise NotUnderstoodError(
+            f"request {text!r}: several components keep metrics "
+            f"({', '.join(sorted(c.name for c, _ in hits))})",
+            hint="name the component the retention is for",
+        )
+    component, key = hits[0]
+    review = (f"{key} = {retention.value}, from the request's words",)
+    return SetValues(
+        component=component.name,
+        values={key: retention.value},
+        review=review + ((retention.note,) if retention.note else ()),
+    )
+
+
+def _with_retention(
+    text: str, ops: list[Operation], retention: Duration, catalog: Catalog, facts: RepoFacts
+) -> list[Operation]:
+    """Retention in words on top of other operations: into a new chart's values when the
+    request installs the chart that keeps metrics, else a values change of its own."""
+    out: list[Operation] = []
+    merged = False
+    for op in ops:
+        if isinstance(op, AddHelmComponent) and op.catalog in RETENTION_KEYS:
+            key = RETENTION_KEYS[op.catalog]
+            op = structs.replace(
+                op,
+                values={**op.values, key: retention.value},
+                review=(*op.review, f"{key} = {retention.value}, from the request's words"),
+            )
+            merged = True
+        out.append(op)
+    if not merged:
+        out.append(_retention_op(text, retention, catalog, facts, None))
+    return out
+
+
+def _apply_slots(text: str, op: Operation, slots: Slots, facts: RepoFacts) -> Operation:
+    """The namespace and monitoring slots on one operation; refused where they do not fit
+    (fail closed: a qualifier is never dropped)."""
+    if slots.namespace is not None:
+        op = _namespace(text, op, slots.namespace, facts)
+    if slots.monitoring is not None:
+        if isinstance(op, AddHelmComponent) and op.component not in facts.components:
+            if not slots.monitoring:
+                op = structs.replace(
+                    op,
+                    monitoring=False,
+                    review=(
+                        *op.review,
+                        f"no {op.component}-monitoring: the request asked for none",
+                    ),
+                )
+        elif isinstance(op, AddHelmComponent | AddInstance) or slots.monitoring:
+            pass  # the operator's own monitoring is the helm op's; "with monitoring": default
+        else:
+            raise NotUnderstoodError(
+                f"request {text!r}: monitoring switched off does not apply to {op.op} of "
+                f"{op.component or 'every component'}",
+                hint="leave out the monitoring words, or ask for a new chart without monitoring",
+            )
+    return op
+
+
+def _namespace(text: str, op: Operation, namespace: str, facts: RepoFacts) -> Operation:
+    if not DNS_LABEL.match(namespace):
+        raise NotUnderstoodError(
+            f"request {text!r}: {namespace!r} is not a valid namespace name",
+            hint="a namespace is a DNS label: lowercase letters, digits and '-'",
+        )
+    new = isinstance(op, AddHelmComponent | AddPlainComponent | AddInstance) and (
+        op.component not in facts.components
+    )
+    if new and isinstance(op, AddHelmComponent | AddPlainComponent | AddInstance):
+        if op.namespace == namespace:
+            return op
+        note = f"namespace {namespace} taken from the request (the default was {op.namespace})"
+        return structs.replace(op, namespace=namespace, review=(*op.review, note))
+    component = op.component
+    existing = facts.components.get(component) if component else None
+    actual = (existing.namespace or existing.name) if existing else None
+    if isinstance(op, AddNetworkPolicy):
+        actual = op.namespace
+    if actual != namespace:
+        raise NotUnderstoodError(
+            f"request {text!r}: namespace {namespace} given, but {op.op} concerns "
+            f"{component or 'every component'}"
+            + (f", which runs in namespace {actual}" if actual else ""),
+            hint="leave the namespace out, or name the component that runs in it",
+        )
+    return op
 
 
 def helm_op(entry: CatalogEntry) -> AddHelmComponent:
