@@ -19,7 +19,6 @@ from infrawright.plan.model import AddHelmComponent, ChartRef, Plan
 from infrawright.plan.rules import NotUnderstoodError, plan_request
 
 PHRASINGS = [
-    ("Create HelmRelease for Redis caching", "add-helm-component", "redis"),
     ("install cert-manager", "add-helm-component", "cert-manager"),
     ("please set up Cert Manager for TLS", "add-helm-component", "cert-manager"),
     ("deploy valkey as a cache", "add-helm-component", "valkey"),
@@ -35,6 +34,14 @@ PHRASINGS = [
 def test_phrasings_map_to_plans(request_text: str, op: str, component: str) -> None:
     plan = plan_request(request_text, builtin_catalog())
     assert [(o.op, o.component) for o in plan.ops] == [(op, component)]
+
+
+def test_redis_caching_plans_the_operator_and_a_redis() -> None:
+    plan = plan_request("Create HelmRelease for Redis caching", builtin_catalog())
+    assert [(o.op, o.component) for o in plan.ops] == [
+        ("add-helm-component", "redis-operator"),
+        ("add-instance", "redis"),
+    ]
 
 
 def test_unknown_request_says_what_was_understood() -> None:

@@ -171,8 +171,16 @@ def test_nothing_to_undo_is_exit_2(repo: Path, capsys: pytest.CaptureFixture[str
 def test_decisions_change_the_plan(decision: str, field: str, value: object) -> None:
     catalog = builtin_catalog()
     plan = plan_request("Create HelmRelease for Redis caching", catalog)
+    assert [o.op for o in plan.ops] == ["add-helm-component", "add-instance"]
     applied = apply_decisions(plan, [decision], catalog)
-    [op] = applied.plan.ops
+    ops = applied.plan.ops
+    if field == "component":  # another product: its install, and no Redis instance
+        [op] = ops
+    elif field == "namespace":  # "put it in X": the Redis, not its operator
+        op = ops[1]
+        assert ops[0].namespace == plan.ops[0].namespace  # type: ignore[union-attr]
+    else:
+        op = ops[0]
     got = op.chart.version if field == "version" else getattr(op, field)  # type: ignore[union-attr]
     assert got == value
     assert applied.understood and not applied.recorded

@@ -19,6 +19,7 @@ from infrawright.plan.matching import match_catalog
 from infrawright.plan.model import (
     DNS_LABEL,
     AddHelmComponent,
+    AddInstance,
     AddPlainComponent,
     ChartRef,
     Operation,
@@ -59,9 +60,11 @@ def apply_decisions(plan: Plan, decisions: list[str], catalog: Catalog) -> Appli
         text = clause.strip()
         low = text.lower()
         before = list(ops)
-        ops = [_product(op, low, catalog) for op in ops]
+        ops = _replace_product(ops, low, catalog)
         ops = [_pss(op, low) for op in ops]
-        ops = [_namespace(op, low) for op in ops]
+        # what serves (the instance, when there is one) is what "put it in X" moves
+        served = [op for op in ops if isinstance(op, AddInstance)]
+        ops = [_namespace(op, low) if not served or op in served else op for op in ops]
         ops = [_monitoring(op, low) for op in ops]
         ops = [_version(op, text) for op in ops]
         if ops != before or _recognised(low, catalog):
@@ -86,19 +89,31 @@ def _note(op: Operation, note: str) -> Operation:
     return structs.replace(op, review=(*op.review, note))
 
 
-def _product(op: Operation, low: str, catalog: Catalog) -> Operation:
+def _replace_product(ops: list[Operation], low: str, catalog: Catalog) -> list[Operation]:
+    """ "use valkey instead": each chart install becomes one of the chosen chart, and the
+    instances of the operator it replaces go with it."""
     match = _INSTEAD.search(low)
-    if not match or not isinstance(op, AddHelmComponent):
-        return op
-    entry = match_catalog(catalog, match.group("new"))
-    if entry is None or entry.chart is None or entry.name == op.catalog:
-        return op
-    return helm_op(entry)
+    entry = match_catalog(catalog, match.group("new")) if match else None
+    if entry is None or entry.chart is None:
+        return ops
+    replaced = {
+        op.catalog for op in ops if isinstance(op, AddHelmComponent) and op.catalog != entry.name
+    }
+    if not replaced:
+        return ops
+    out: list[Operation] = []
+    for op in ops:
+        if isinstance(op, AddInstance) and op.operator in replaced:
+            continue
+        out.append(
+            helm_op(entry) if isinstance(op, AddHelmComponent) and op.catalog in replaced else op
+        )
+    return out
 
 
 def _pss(op: Operation, low: str) -> Operation:
     match = _PSS.search(low)
-    if not match or not isinstance(op, AddHelmComponent | AddPlainComponent):
+    if not match or not isinstance(op, AddHelmComponent | AddPlainComponent | AddInstance):
         return op
     level = cast(PssLevel, match.group(1))  # the pattern names only the three levels
     if level == op.pss_level:
@@ -108,7 +123,7 @@ def _pss(op: Operation, low: str) -> Operation:
 
 def _namespace(op: Operation, low: str) -> Operation:
     match = _NAMESPACE.search(low)
-    if not match or not isinstance(op, AddHelmComponent | AddPlainComponent):
+    if not match or not isinstance(op, AddHelmComponent | AddPlainComponent | AddInstance):
         return op
     name = match.group("ns") or match.group("ns2")
     if not name or not DNS_LABEL.match(name) or name == op.namespace:
