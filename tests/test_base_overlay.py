@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,18 +57,20 @@ PLANTED = {
 }
 
 
-def _validate(repo: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+def _validate(
+    repo: Path, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, dict[str, Any]]:
     code = run(["validate", "--repo", str(repo), "--format", "json", *extra])
     out, err = capsys.readouterr()
     assert "Traceback" not in err
     return code, json.loads(out)
 
 
-def _found(report: dict) -> set[tuple[str, str, str, int]]:  # type: ignore[type-arg]
+def _found(report: dict[str, Any]) -> set[tuple[str, str, str, int]]:
     return {(f["cluster"], f["rule"], f["file"], f["line"]) for f in report["findings"]}
 
 
-def _check_planted(code: int, report: dict) -> None:  # type: ignore[type-arg]
+def _check_planted(code: int, report: dict[str, Any]) -> None:
     assert code == 1
     assert _found(report) == {p[:4] for p in PLANTED}
     for cluster, rule, file, line, words in PLANTED:
@@ -140,7 +143,9 @@ def test_a_patch_naming_nothing_fails_the_build_and_is_named(
         )
     code, report = _validate(repo, capsys)
     assert code == 1
-    (finding,) = [f for f in report["findings"] if f["file"] == "apps/production/kustomization.yaml"]
+    (finding,) = [
+        f for f in report["findings"] if f["file"] == "apps/production/kustomization.yaml"
+    ]
     assert (finding["rule"], finding["line"], finding["cluster"]) == ("IW000", 10, "production")
     assert "patches.1 patches HelmRelease podinfo/podinfoo, which no resource" in finding["message"]
 
