@@ -77,6 +77,12 @@ def test_defaults_are_applied_before_the_rules_run() -> None:
     data: dict[str, Any] = {"spec": {}}
     assert _outcome(schema, data).violations == []
     assert data == {"spec": {}}  # the object itself is not changed
+    presence = _rules(
+        {"rule": "has(self.provider)"},
+        properties={"provider": {"type": "string", "default": "generic"}, "other": {}},
+    )
+    assert _outcome(presence, data).violations == []
+    assert len(_outcome(_rules({"rule": "has(self.other)"}), data).violations) == 1
 
 
 def test_what_is_not_evaluated_is_counted_never_a_violation() -> None:

@@ -166,9 +166,8 @@ def check(schema: Mapping[str, Any], data: Mapping[str, Any], outcome: Outcome) 
         for path, value in _values(data, site.steps, ()):
             if value is None:
                 continue  # a null field: the API server does not run its rules
-            value = defaulted(value, site.schema)
             for rule in site.rules:
-                _evaluate(rule, path, value, outcome)
+                _evaluate(rule, path, value, site.schema, outcome)
 
 
 def _values(value: object, steps: Sequence[str], path: Path) -> Iterator[tuple[Path, object]]:
@@ -192,28 +191,29 @@ def _values(value: object, steps: Sequence[str], path: Path) -> Iterator[tuple[P
 def defaulted(value: object, schema: Mapping[str, Any]) -> object:
     """``value`` with the schema's defaults filled in where it leaves fields out (a new
     dict or list only where something was added; ``value`` itself is not changed)."""
+    if not _has_defaults(schema):
+        return value
     if isinstance(value, dict):
         props = schema.get("properties")
         extra = schema.get("additionalProperties")
-        if not isinstance(props, Mapping) and not isinstance(extra, Mapping):
-            return value
         out: dict[str, Any] | None = None
-        if isinstance(props, Mapping):
+        if isinstance(props, dict):
             for name, sub in props.items():
-                if not isinstance(sub, Mapping):
+                if not isinstance(sub, dict) or not _has_defaults(sub):
                     continue
                 if name in value:
                     new = defaulted(value[name], sub)
+                    if new is value[name]:
+                        continue
                 elif "default" in sub:
                     new = defaulted(sub["default"], sub)
                 else:
                     continue
-                if name not in value or new is not value[name]:
-                    out = dict(value) if out is None else out
-                    out[name] = new
-        if isinstance(extra, Mapping):
+                out = dict(value) if out is None else out
+                out[name] = new
+        if isinstance(extra, dict) and _has_defaults(extra):
             for name, item in value.items():
-                if isinstance(props, Mapping) and name in props:
+                if isinstance(props, dict) and name in props:
                     continue
                 new = defaulted(item, extra)
                 if new is not item:
@@ -222,7 +222,7 @@ def defaulted(value: object, schema: Mapping[str, Any]) -> object:
         return value if out is None else out
     if isinstance(value, list):
         items = schema.get("items")
-        if not isinstance(items, Mapping):
+        if not isinstance(items, dict):
             return value
         new_items = [defaulted(item, items) for item in value]
         changed = any(n is not o for n, o in zip(new_items, value, strict=True))
@@ -230,21 +230,44 @@ def defaulted(value: object, schema: Mapping[str, Any]) -> object:
     return value
 
 
-def _evaluate(rule: Rule, path: Path, value: object, outcome: Outcome) -> None:
-    if _OLD_SELF.search(rule.rule):
-        outcome.skipped["transition rule (uses oldSelf)"] += 1
-        return
-    program = compiled(rule.rule)
+_DEFAULTS: dict[int, tuple[Mapping[str, Any], bool]] = {}
+
+
+def _has_defaults(schema: Mapping[str, Any]) -> bool:
+    """Whether ``schema`` or any schema below it has a ``default`` (worked out once per
+    schema object: most of a CRD has none, and then a value is left as it is)."""
+    hit = _DEFAULTS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    below: list[Any] = list((schema.get("properties") or {}).values())
+    below += [schema.get(k) for k in ("items", "additionalProperties")]
+    found = "default" in schema or any(_has_defaults(sub) for sub in below if isinstance(sub, dict))
+    _DEFAULTS[id(schema)] = (schema, found)
+    return found
+
+
+def _evaluate(
+    rule: Rule, path: Path, value: object, schema: Mapping[str, Any], outcome: Outcome
+) -> None:
+    program, fields, presence = _plan(rule.rule)
     if isinstance(program, str):
         outcome.skipped[program] += 1
         return
-    fields = _fields_read(rule.rule)
     if fields is not None and isinstance(value, dict):
-        # Only what the rule reads goes through the conversion to CEL values (a
-        # HelmRelease's spec.values can be big, and its spec has chart rules).
-        trimmed: object = {k: value[k] for k in fields if k in value}
+        # Only what the rule reads is defaulted and converted to CEL values (a
+        # HelmRelease's spec.values can be big, and its spec has chart rules); a rule
+        # that only asks whether fields are set needs no defaults below them.
+        part = _part(schema, fields)
+        if presence:
+            given = {k: value[k] for k in fields if k in value}
+            for name, sub in part["properties"].items():
+                if name not in value and isinstance(sub, dict) and "default" in sub:
+                    given[name] = sub["default"]
+            trimmed: object = given
+        else:
+            trimmed = defaulted({k: value[k] for k in fields if k in value}, part)
     else:
-        trimmed = value
+        trimmed = defaulted(value, schema)
     result = program.eval(data={"self": trimmed})
     if result.type().name() == "ERROR":
         outcome.skipped["evaluation error on the object"] += 1
@@ -255,7 +278,7 @@ def _evaluate(rule: Rule, path: Path, value: object, outcome: Outcome) -> None:
     outcome.violations.append(
         Violation(
             (*path, *_field_path(rule.field_path)),
-            _message(rule, value),
+            _message(rule, defaulted(value, schema)),
             rule.rule,
             tuple(
                 (*path, name)
@@ -264,6 +287,33 @@ def _evaluate(rule: Rule, path: Path, value: object, outcome: Outcome) -> None:
             ),
         )
     )
+
+
+_PARTS: dict[tuple[int, frozenset[str]], tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
+
+
+def _part(schema: Mapping[str, Any], fields: frozenset[str]) -> Mapping[str, Any]:
+    """The schema of only ``fields`` of ``schema``, made once per schema and fields."""
+    key = (id(schema), fields)
+    hit = _PARTS.get(key)
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    props = schema.get("properties") or {}
+    part = {"properties": {k: props[k] for k in fields if k in props}}
+    _PARTS[key] = (schema, part)
+    return part
+
+
+@cache
+def _plan(expression: str) -> tuple[Expression | str, frozenset[str] | None, bool]:
+    """What evaluating ``expression`` takes, worked out once: its program (or why it is
+    not evaluated), the fields of ``self`` it reads (None: all of it), and whether it
+    only asks whether they are set (``has(self.x)``)."""
+    if _OLD_SELF.search(expression):
+        return "transition rule (uses oldSelf)", None, False
+    fields = _fields_read(expression)
+    presence = fields is not None and not _SELF.search(_HAS_FIELD.sub("", expression))
+    return compiled(expression), fields, presence
 
 
 _SELF = re.compile(r"\bself\b(\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)(\s*\()?)?")
