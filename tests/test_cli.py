@@ -158,7 +158,7 @@ def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("IW003:")
     assert "Bad::" in out and "Good::" in out and "Default severity: error" in out
     code, out, _ = cli(capsys, "explain")
-    assert len(out.splitlines()) == 14
+    assert len(out.splitlines()) == 16
     code, _, err = cli(capsys, "explain", "IW404")
     assert code == ExitCode.USAGE and "unknown rule" in err
 

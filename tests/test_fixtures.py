@@ -11,12 +11,12 @@ from infrawright.cli.app import run
 
 SCENARIOS = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.json").is_file())
 #: Scenarios whose findings need the upstream CRD schemas (the rest run anywhere).
-NEEDS_SCHEMAS = {"iw013-schema-violation"}
+NEEDS_SCHEMAS = {"iw013-schema-violation", "iw014-cel-violation"}
 
 
 def test_there_is_a_broken_fixture_per_rule() -> None:
     rules = {name.split("-")[0].upper() for name in SCENARIOS if name.startswith("iw")}
-    assert rules == {f"IW{n:03d}" for n in range(14)}
+    assert rules == {f"IW{n:03d}" for n in range(16)}
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

@@ -162,3 +162,36 @@ def dotted_get(data: Any, path: str) -> Any:
             return None
         node = node[part]
     return node
+
+
+#: The Flux fields that hold a duration, by (API group, kind), as key paths under the
+#: object, each with the units its CRD pattern allows: ``^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$``,
+#: and without hours for the source-controller timeouts.
+WITH_HOURS = ("ms", "s", "m", "h")
+NO_HOURS = ("ms", "s", "m")
+_INTERVAL = (("spec", "interval"), WITH_HOURS)
+_SOURCE_TIMEOUT = (("spec", "timeout"), NO_HOURS)
+DURATION_FIELDS: dict[tuple[str, str], tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = {
+    (KUSTOMIZE_GROUP, "Kustomization"): (
+        _INTERVAL,
+        (("spec", "retryInterval"), WITH_HOURS),
+        (("spec", "timeout"), WITH_HOURS),
+    ),
+    (HELM_GROUP, "HelmRelease"): (
+        _INTERVAL,
+        (("spec", "timeout"), WITH_HOURS),
+        (("spec", "chart", "spec", "interval"), WITH_HOURS),
+        (("spec", "install", "timeout"), WITH_HOURS),
+        (("spec", "install", "strategy", "retryInterval"), WITH_HOURS),
+        (("spec", "upgrade", "timeout"), WITH_HOURS),
+        (("spec", "upgrade", "strategy", "retryInterval"), WITH_HOURS),
+        (("spec", "test", "timeout"), WITH_HOURS),
+        (("spec", "rollback", "timeout"), WITH_HOURS),
+        (("spec", "uninstall", "timeout"), WITH_HOURS),
+    ),
+    (SOURCE_GROUP, "GitRepository"): (_INTERVAL, _SOURCE_TIMEOUT),
+    (SOURCE_GROUP, "HelmRepository"): (_INTERVAL, _SOURCE_TIMEOUT),
+    (SOURCE_GROUP, "OCIRepository"): (_INTERVAL, _SOURCE_TIMEOUT),
+    (SOURCE_GROUP, "HelmChart"): (_INTERVAL,),
+    (SOURCE_GROUP, "Bucket"): (_INTERVAL, _SOURCE_TIMEOUT),
+}

@@ -28,6 +28,7 @@ def validation_json(result: ValidationResult) -> dict[str, Any]:
         },
         "findings": [f.to_dict() for f in result.findings],
         "unchecked_kinds": list(result.unchecked_kinds),
+        "cel": {"evaluated": result.cel_evaluated, "not_evaluated": dict(result.cel_skipped)},
         "summary": {
             "errors": len(result.errors),
             "warnings": len(result.warnings),
@@ -65,9 +66,21 @@ def validations_json(results: PerCluster) -> dict[str, Any]:
         "clusters": [name for name, _data in parts],
         "findings": [{**f, "cluster": name} for name, data in parts for f in data["findings"]],
         "unchecked_kinds": sorted({k for _n, data in parts for k in data["unchecked_kinds"]}),
+        "cel": _cel_sum([data["cel"] for _n, data in parts]),
         "summary": summary,
         "not_built": [{**b, "cluster": name} for name, data in parts for b in data["not_built"]],
         "kustomize": first["kustomize"],
+    }
+
+
+def _cel_sum(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    skipped: dict[str, int] = {}
+    for part in parts:
+        for reason, count in part["not_evaluated"].items():
+            skipped[reason] = skipped.get(reason, 0) + count
+    return {
+        "evaluated": sum(part["evaluated"] for part in parts),
+        "not_evaluated": dict(sorted(skipped.items())),
     }
 
 

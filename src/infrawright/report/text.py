@@ -81,6 +81,17 @@ def _print_body(result: ValidationResult, console: Printer) -> None:
     )
     if result.unchecked_kinds:
         console.print("  " + ", ".join(result.unchecked_kinds), highlight=False)
+    if result.cel_evaluated or result.cel_skipped:
+        not_done = sum(count for _reason, count in result.cel_skipped)
+        console.print(
+            f"CEL rules evaluated: {result.cel_evaluated}; not evaluated: {not_done}"
+            + (
+                " (" + ", ".join(f"{r}: {n}" for r, n in result.cel_skipped) + ")"
+                if not_done
+                else ""
+            ),
+            highlight=False,
+        )
     errors, warnings = len(result.errors), len(result.warnings)
     if not errors and not warnings:
         console.print("[green]✓ no findings[/green]")

@@ -13,6 +13,7 @@ from infrawright.model.graph import Graph
 from infrawright.model.repo import RepoModel
 from infrawright.repo.documents import Document
 from infrawright.repo.positions import key_line
+from infrawright.validate import cel
 from infrawright.validate.schema import SchemaStore
 
 MONITORING_GROUP = "monitoring.coreos.com"
@@ -57,6 +58,42 @@ class Context:
     @cached_property
     def _in_order(self) -> list[tuple[FluxKustomization, Document]]:
         return list(self.built())
+
+    def schema_objects(self) -> list[Document]:
+        """The objects that have a CRD schema, once each: every built one, and the Flux
+        Kustomizations in files no build covers (e.g. where the bootstrap is not local)."""
+        return self._schema_objects
+
+    @cached_property
+    def _schema_objects(self) -> list[Document]:
+        kinds = {kind for _group, _version, kind in self.schemas.schemas}
+        if not kinds:
+            return []
+        objects = [obj for _ks, obj in self.of_kind(*kinds)]
+        built_files = {obj.file for _ks, obj in self.built()}
+        objects += [ks.doc for ks in self.model.kustomizations if ks.doc.file not in built_files]
+        seen: set[tuple[str, int, str]] = set()
+        out: list[Document] = []
+        for obj in objects:
+            key = (obj.file, obj.line, obj.resource)
+            if key not in seen and self.schemas.has(obj):
+                seen.add(key)
+                out.append(obj)
+        return out
+
+    @cached_property
+    def cel(self) -> tuple[list[tuple[Document, list[cel.Violation]]], cel.Outcome]:
+        """The CRDs' CEL rules evaluated on every object with a schema: the violations
+        per object, and the totals (evaluated, and not evaluated by reason)."""
+        total = cel.Outcome()
+        per_object: list[tuple[Document, list[cel.Violation]]] = []
+        for obj in self.schema_objects():
+            schema = self.schemas.schemas[self.schemas.key(obj)]
+            before = len(total.violations)
+            cel.check(schema, obj.data, total)
+            if len(total.violations) > before:
+                per_object.append((obj, total.violations[before:]))
+        return per_object, total
 
     def helm_releases(self) -> Iterator[tuple[FluxKustomization, HelmRelease]]:
         return iter(self._helm_releases)

@@ -44,6 +44,9 @@ class ValidationResult:
     findings: tuple[Finding, ...]
     unchecked_kinds: tuple[str, ...]
     schema_checked: int
+    #: CEL rule evaluations done, and those not done by reason (see validate/cel.py).
+    cel_evaluated: int = 0
+    cel_skipped: tuple[tuple[str, int], ...] = ()
 
     @property
     def errors(self) -> list[Finding]:
@@ -287,7 +290,15 @@ def _validate(
         else:
             unchecked.add(f"{api_version}/{kind}")
     unique = sorted(set(findings), key=Finding.sort_key)
-    result = ValidationResult(analysis, tuple(unique), tuple(sorted(unchecked)), checked)
+    cel_total = ctx.cel[1] if "IW014" in {rule_id for rule_id, _r, _c in wanted} else None
+    result = ValidationResult(
+        analysis,
+        tuple(unique),
+        tuple(sorted(unchecked)),
+        checked,
+        cel_total.evaluated if cel_total else 0,
+        tuple(sorted(cel_total.skipped.items())) if cel_total else (),
+    )
     if key is not None and not model.looked_up:
         _remember(key, result)
     return result
@@ -366,18 +377,31 @@ def _recalled_rows(key: str) -> list[Finding] | None:
 
 def _recalled(analysis: Analysis, key: str) -> ValidationResult | None:
     stored = cache.load("findings", key)
-    if not isinstance(stored, tuple) or len(stored) != 3:
+    if not isinstance(stored, tuple) or len(stored) != 5:
         return None
-    rows, unchecked, checked = stored
+    rows, unchecked, checked, cel_evaluated, cel_skipped = stored
     findings = _from_rows(rows)
     if findings is None:
         return None
-    return ValidationResult(analysis, tuple(findings), tuple(unchecked), int(checked))
+    skipped = tuple((str(reason), int(count)) for reason, count in cel_skipped)
+    return ValidationResult(
+        analysis, tuple(findings), tuple(unchecked), int(checked), int(cel_evaluated), skipped
+    )
 
 
 def _remember(key: str, result: ValidationResult) -> None:
     rows = _rows(result.findings)
-    cache.store("findings", key, (rows, list(result.unchecked_kinds), result.schema_checked))
+    cache.store(
+        "findings",
+        key,
+        (
+            rows,
+            list(result.unchecked_kinds),
+            result.schema_checked,
+            result.cel_evaluated,
+            [list(item) for item in result.cel_skipped],
+        ),
+    )
 
 
 def _with_severity(finding: Finding, severity: Severity) -> Finding:

@@ -22,6 +22,8 @@ from infrawright.validate.rules import (
     iw011_sources,
     iw012_plaintext_secrets,
     iw013_schema,
+    iw014_cel_rules,
+    iw015_patch_targets,
 )
 
 MODULES: tuple[ModuleType, ...] = (
@@ -39,6 +41,8 @@ MODULES: tuple[ModuleType, ...] = (
     iw011_sources,
     iw012_plaintext_secrets,
     iw013_schema,
+    iw014_cel_rules,
+    iw015_patch_targets,
 )
 
 Check = Callable[[Context], Iterator[Finding]]

@@ -18,7 +18,8 @@ Good::
 
 A build that fails on a missing file or folder is reported at the reference that names
 it (the kustomization file and line), with a close name from the same folder when there
-is one ("did you mean").
+is one ("did you mean"). One that fails on a strategic-merge patch naming a resource the
+kustomization does not have is reported at that patch's entry.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ import re
 from collections.abc import Iterator
 
 from infrawright.build.builds import Build
-from infrawright.repo.documents import Document
+from infrawright.repo.documents import Document, parse_text
 from infrawright.repo.listing import DIR, FILE
 from infrawright.repo.references import Reference, references
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
+from infrawright.validate.patches import kustomization_files
 
 RULE = Rule("IW000", "files parse and kustomizations build", Severity.ERROR)
 
@@ -51,7 +53,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         if build.error is None:
             continue
         ks = build.kustomization
-        precise = _missing_reference(ctx, build)
+        precise = _missing_reference(ctx, build) or _unmatched_patch(ctx, build)
         if precise is not None:
             yield precise
             continue
@@ -104,6 +106,63 @@ def _missing_reference(ctx: Context, build: Build) -> Finding | None:
                 ):
                     best = (len(target), doc, rel, ref, target)
     return _at(ctx, build, *best[1:]) if best is not None else None
+
+
+#: kustomize's words for a strategic-merge patch that names no resource:
+#: ``no matches for Id ConfigMap.v1.[noGrp]/name.namespace; failed to find unique target``.
+_NO_MATCH = re.compile(r"no matches for Id ([^.\s]+)\.[^/\s]*/(\S+?)\.([^.;\s\"]+);")
+
+
+def _unmatched_patch(ctx: Context, build: Build) -> Finding | None:
+    """The finding for a build that failed on a strategic-merge patch naming a resource
+    that is not there, at the patch entry that names it; None when none is found."""
+    assert build.error is not None
+    found = _NO_MATCH.search(build.error)
+    if found is None or build.folder is None:
+        return None
+    kind, name, namespace = found.groups()
+    for rel in kustomization_files(ctx.model, build.folder, build.generated):
+        parsed = ctx.model.files.get(rel)
+        if parsed is None or not parsed.documents or not isinstance(parsed.documents[0].data, dict):
+            continue
+        doc = parsed.documents[0]
+        folder = posixpath.dirname(rel)
+        for keys, patch in _untargeted_patches(doc.data):
+            if any(d.kind == kind and d.name == name for d in _patch_docs(ctx, folder, patch)):
+                ns = "" if namespace == "[noNs]" else f"{namespace}/"
+                where = ".".join(str(k) for k in keys)
+                return RULE.at(
+                    doc,
+                    f"kustomize build {build.folder} failed: {where} patches {kind} "
+                    f"{ns}{name}, which no resource of this kustomization is",
+                    f"fix the kind, name or namespace in the patch, or add {kind} {name} to "
+                    f"the resources of {rel}",
+                    file=rel,
+                    line=ctx.line_of(doc, list(keys)),
+                    resource=build.kustomization.doc.resource,
+                )
+    return None
+
+
+def _untargeted_patches(data: dict[str, object]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """(keys, inline patch or file name) of each strategic-merge patch without a target."""
+    patches = data.get("patches")
+    for i, item in enumerate(patches if isinstance(patches, list) else []):
+        if isinstance(item, dict) and "target" not in item:
+            for field in ("patch", "path"):
+                if isinstance(item.get(field), str):
+                    yield ("patches", i), item[field]
+    merges = data.get("patchesStrategicMerge")
+    for i, item in enumerate(merges if isinstance(merges, list) else []):
+        if isinstance(item, str):
+            yield ("patchesStrategicMerge", i), item
+
+
+def _patch_docs(ctx: Context, folder: str, patch: str) -> list[Document]:
+    if "\n" in patch or ":" in patch:
+        return list(parse_text(patch, folder).objects)
+    parsed = ctx.model.files.get(posixpath.normpath(posixpath.join(folder, patch)))
+    return list(parsed.documents) if parsed is not None else []
 
 
 def _at(

@@ -1,0 +1,60 @@
+"""String formats of Flux fields, checked with or without a CRD schema.
+
+Flux durations (``interval``, ``timeout``, ``retryInterval``) are Go duration strings
+in the form the Flux CRDs' patterns accept: numbers with units, e.g. ``1h30m``, ``10m``,
+``500ms`` (the source-controller timeouts stop at minutes). ``1 hour``, ``10 minutes``
+or a bare ``5`` are refused by the API server.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from infrawright.model.flux import DURATION_FIELDS, WITH_HOURS, dotted_get
+from infrawright.repo.documents import Document
+
+
+@dataclass(frozen=True)
+class BadDuration:
+    keys: tuple[str, ...]
+    value: object
+    units: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        return ".".join(self.keys)
+
+    def message(self) -> str:
+        examples = "1h, 10m, 30s" if self.units == WITH_HOURS else "60s, 5m, 500ms"
+        unit_note = "" if self.units == WITH_HOURS else " in ms, s or m"
+        return (
+            f"{self.path}: {_shown(self.value)} is not a duration "
+            f"(Go form{unit_note}, e.g. {examples})"
+        )
+
+
+def _shown(value: object) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+@cache
+def _pattern(units: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(rf"([0-9]+(\.[0-9]+)?({'|'.join(units)}))+")
+
+
+def bad_durations(doc: Document) -> list[BadDuration]:
+    """The duration fields of a Flux object whose value is not a duration."""
+    fields = DURATION_FIELDS.get((doc.group, doc.kind))
+    if not fields:
+        return []
+    out = []
+    for keys, units in fields:
+        value = dotted_get(doc.data, ".".join(keys))
+        if value is None:
+            continue
+        if isinstance(value, str) and ("${" in value or _pattern(units).fullmatch(value)):
+            continue  # a variable Flux substitutes, or a duration
+        out.append(BadDuration(keys, value, units))
+    return out
