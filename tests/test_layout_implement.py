@@ -134,3 +134,68 @@ def test_home_ops_gets_keda_beside_its_app_folder(
     checks = report["postconditions"]
     assert isinstance(checks, list) and all(c["holds"] for c in checks), checks
     assert not (root / "namespaces").exists()
+
+
+ORDERS = (
+    "add the app 'orders' from the chart at oci://ghcr.io/example/charts/orders, tracking "
+    "2.x, in its own namespace on the staging and production clusters, 2 replicas in "
+    "staging and 4 in production"
+)
+
+
+def test_base_and_overlays_get_a_base_and_one_overlay_per_cluster(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import FIXTURES
+    from infrawright.model.flux import HelmRelease, dotted_get
+    from infrawright.model.loader import load_repo
+    from infrawright.validate.engine import validate
+
+    root = copy_repo(FIXTURES / "layout-base-overlays", tmp_path / "repo")
+    report = _implement(capsys, root, ORDERS)
+    assert report["status"] == "applied"
+    assert sorted(report["files"]["created"]) == [
+        "apps/base/orders/helmrelease.yaml",
+        "apps/base/orders/kustomization.yaml",
+        "apps/base/orders/namespace.yaml",
+        "apps/base/orders/ocirepository.yaml",
+        "apps/production/orders/kustomization.yaml",
+        "apps/production/orders/values.yaml",
+        "apps/staging/orders/kustomization.yaml",
+        "apps/staging/orders/values.yaml",
+    ]
+    assert sorted(report["files"]["modified"]) == [
+        "apps/production/kustomization.yaml",
+        "apps/staging/kustomization.yaml",
+    ]
+    assert 'semver: "2.x"' in (root / "apps/base/orders/ocirepository.yaml").read_text()
+    # what the real builds of each cluster render
+    for cluster, replicas in (("staging", 2), ("production", 4)):
+        result = validate(load_repo(root, cluster=cluster))
+        assert not result.findings, [f.to_dict() for f in result.findings]
+        releases = [
+            HelmRelease.parse_doc(o)
+            for b in result.analysis.builds.values()
+            for o in b.objects
+            if o.kind == "HelmRelease" and o.name == "orders"
+        ]
+        assert [dotted_get(r.values, "replicaCount") for r in releases] == [replicas]
+        assert releases[0].namespace == "orders"
+    assert all(c["holds"] for c in report["postconditions"])
+    assert not (root / "namespaces").exists()
+
+
+def test_a_request_for_one_cluster_writes_that_overlay_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import FIXTURES
+
+    root = copy_repo(FIXTURES / "layout-base-overlays", tmp_path / "repo")
+    text = ORDERS.replace("staging and production clusters", "staging cluster").replace(
+        " and 4 in production", ""
+    )
+    report = _implement(capsys, root, text)
+    created = report["files"]["created"]
+    assert "apps/staging/orders/values.yaml" in created
+    assert not any(f.startswith("apps/production/") for f in created)
+    assert report["files"]["modified"] == ["apps/staging/kustomization.yaml"]

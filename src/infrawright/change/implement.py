@@ -272,7 +272,9 @@ def _render_and_settle(
                     Review(
                         first,
                         None,
-                        f"the change goes to every cluster of the repository: {names} "
+                        f"the change goes to clusters {names}, as the request says"
+                        if plan.clusters
+                        else f"the change goes to every cluster of the repository: {names} "
                         "(narrow it with --cluster)",
                     )
                 )

@@ -63,6 +63,10 @@ def run_request(
     planner = planner or rule_planner()
     with phase("plan"):
         plan = planner(request, model)
+    if plan.clusters and others:  # the clusters the request names, of those read
+        chosen = [m for m in (model, *others) if m.cluster in plan.clusters]
+        if chosen:
+            model, others = chosen[0], chosen[1:]
     notes: list[str] = []
     if decisions:
         applied = apply_decisions(plan, decisions, model.catalog)

@@ -14,6 +14,7 @@ from msgspec import structs
 
 from infrawright.catalog import Catalog, CatalogEntry
 from infrawright.errors import InfrawrightError
+from infrawright.plan.charturl import chart_in_text
 from infrawright.plan.facts import RepoFacts
 from infrawright.plan.instances import instance_ops, wants_instance
 from infrawright.plan.intents import PARSERS, POLICY
@@ -111,7 +112,14 @@ def plan_request(
         rest = f"{rest} for {slots.namespace} namespace"
     notes: list[str] = []
     ops: list[Operation] = []
-    if chart is not None:
+    named = chart_in_text(rest) if chart is None else None
+    if named is not None:  # the chart's address in the request: --chart in words
+        chart = ChartOption(named.repository, named.chart, named.version)
+        op = _custom_chart(named.rest, chart, match_catalog(catalog, named.chart))
+        if named.name != op.component:
+            op = structs.replace(op, component=named.name, namespace=named.name)
+        ops = [op]
+    elif chart is not None:
         ops = [_custom_chart(rest, chart, match_catalog(catalog, rest))]
     elif slots.retention is not None and not _meaningful(rest):
         ops = [_retention_op(text, slots.retention, catalog, facts, None)]
@@ -133,6 +141,8 @@ def plan_request(
         if slots.retention is not None:
             ops = _with_retention(text, ops, slots.retention, catalog, facts)
     ops = [_apply_slots(text, op, slots, facts) for op in ops]
+    if slots.replicas:
+        ops = [_replicas(text, op, slots.replicas, facts) for op in ops]
     if slots.clusters:
         notes.append(f"for cluster(s) {', '.join(slots.clusters)}, as the request says")
     return Plan(request=text, ops=tuple(ops), notes=tuple(notes), clusters=slots.clusters)
@@ -288,6 +298,27 @@ def _with_retention(
     if not merged:
         out.append(_retention_op(text, retention, catalog, facts, None))
     return out
+
+
+def _replicas(
+    text: str, op: Operation, replicas: tuple[tuple[str, int], ...], facts: RepoFacts
+) -> Operation:
+    """Replicas per cluster, into the new component's per-cluster values: the key the
+    repository's other components set (``replicaCount``), named in a REVIEW note."""
+    if not isinstance(op, AddHelmComponent) or op.component in facts.components:
+        raise NotUnderstoodError(
+            f"request {text!r}: replicas per cluster apply to a new chart only",
+            hint="set a value of an existing component in one request per cluster",
+        )
+    key = "replicaCount"
+    users = sorted(c.name for c in facts.components.values() if key in c.values)
+    seen = f"the key {', '.join(users)} set here" if users else "the key most charts use"
+    note = (
+        f"{key} per cluster ({', '.join(f'{c}: {n}' for c, n in replicas)}): {seen}; "
+        "check the chart's values"
+    )
+    values = {cluster: {key: n} for cluster, n in replicas}
+    return structs.replace(op, cluster_values=values, review=(*op.review, note))
 
 
 def _apply_slots(text: str, op: Operation, slots: Slots, facts: RepoFacts) -> Operation:

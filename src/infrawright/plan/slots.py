@@ -89,6 +89,8 @@ _CLUSTER_FORMS = (
     # "on staging", "in production and staging": environment or known cluster names only
     re.compile(rf"{_ON}{_NAMES}(?=\s*(?:$|[.,;!?]|\b(?:to|and|with|please|too)\b))", re.IGNORECASE),
 )
+#: "in its own namespace": what infrawright does anyway (a namespace of its name).
+_OWN_NAMESPACE = re.compile(r"\b(?:in|into)\s+(?:its|their|a)\s+own\s+namespace\b", re.I)
 _NAMESPACE_FORMS = (
     re.compile(
         r"\b(?:in|into|to|under|inside)\s+(?:the\s+|a\s+|its\s+own\s+)?(?:namespace|ns)\s+"
@@ -180,6 +182,14 @@ def words_to_numbers(low: str) -> str:
     return re.sub(r"\ban?\s+(day|hour|minute)\b", r"1 \1", low)
 
 
+#: "2 replicas in staging", "and 4 in production": a count for one cluster.
+_PER_CLUSTER = re.compile(
+    rf"\b(?P<n>{_NUMBER})\s+(?:(?P<what>replicas?|instances?|pods?|copies)\s+)?"
+    r"(?:in|on|for)\s+(?:the\s+)?(?P<cluster>[a-z0-9][a-z0-9-]*)(?:\s+cluster)?\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Slots:
     """What :func:`read_slots` understood, and the request without it."""
@@ -193,6 +203,8 @@ class Slots:
     #: Cluster names the request gives that the repository does not have.
     unknown_clusters: tuple[str, ...] = ()
     known_clusters: tuple[str, ...] = ()
+    #: Replicas per cluster ("2 replicas in staging and 4 in production").
+    replicas: tuple[tuple[str, int], ...] = ()
 
 
 def read_slots(text: str, clusters: Iterable[str] = (), products: Iterable[str] = ()) -> Slots:
@@ -219,12 +231,22 @@ def read_slots(text: str, clusters: Iterable[str] = (), products: Iterable[str] 
         if free(*m.span()) and "monitoring" not in found:
             found["monitoring"] = True
             spans.append(m.span())
+    for m in _OWN_NAMESPACE.finditer(text):  # the default: a namespace named after it
+        spans.append(m.span())
     for pattern in _NAMESPACE_FORMS:
         for m in pattern.finditer(text):
             if free(*m.span()) and "namespace" not in found:
                 found["namespace"] = m.group("ns").lower()
                 spans.append(m.span())
-    names: list[str] = []
+    replicas: list[tuple[str, int]] = []
+    counted = [m for m in _PER_CLUSTER.finditer(text) if free(*m.span())]
+    if any(m.group("what") for m in counted):  # at least one says what it counts
+        for m in counted:
+            cluster, n = m.group("cluster").lower(), number(m.group("n"))
+            if n is not None and (cluster in known or (not known and cluster in ENVIRONMENTS)):
+                replicas.append((cluster, n))
+                spans.append(m.span())
+    names: list[str] = [c for c, _n in replicas]
     for i, pattern in enumerate(_CLUSTER_FORMS):
         for m in pattern.finditer(text):
             if not free(*m.span()):
@@ -252,6 +274,7 @@ def read_slots(text: str, clusters: Iterable[str] = (), products: Iterable[str] 
         spans=tuple(sorted(spans)),
         unknown_clusters=unknown,
         known_clusters=tuple(sorted(known)),
+        replicas=tuple(replicas),
     )
 
 

@@ -26,6 +26,7 @@ from infrawright.render.draft import MONITORING_GROUP, SUFFIX, Draft, Rendered, 
 from infrawright.render.emit import KeyPath, Quoted
 from infrawright.render.monitors import monitor_kind, monitoring_component, unknown_selector
 from infrawright.render.ops.base import Check, Operation, Settled, check
+from infrawright.render.overlay import overlay_component
 from infrawright.render.shapes import (
     after_cni,
     flux_kustomization,
@@ -47,6 +48,9 @@ def render(draft: Draft, op: AddHelmComponent) -> None:
     entry = draft.model.catalog.get(op.catalog) if op.catalog else None
     choice = draft.placement(entry)
     placement = choice.placement if choice else None
+    if placement is not None and placement.wiring is Wiring.OVERLAY and placement.overlay:
+        overlay_component(draft, op, placement, draft.exemplar(op.chart.repository))
+        return
     if placement is not None and placement.wiring is Wiring.BUNDLE and placement.folder.value:
         bundle_component(draft, op, placement, draft.exemplar(op.chart.name))
         return
@@ -272,19 +276,26 @@ def holds(op: AddHelmComponent, settled: Settled) -> Iterator[Check]:
     if not releases:
         return
     release = releases[0]
-    version = release.version if release.version is not None else _oci_version(settled, by)
+    version = release.version
+    if version is None:
+        version = _oci_version(settled, by, release.doc.spec.get("chartRef"))
     yield check(
         f"its chart version admits {op.chart.version}",
         version is not None and admits(version, op.chart.version),
         f"the release asks for {version!r}",
     )
-    for dotted, value in sorted(op.values.items()):
+    wanted = {**op.values, **op.cluster_values.get(settled.after.model.cluster or "", {})}
+    for dotted, value in sorted(wanted.items()):
         got = dotted_get(release.values, dotted)
         yield check(f"{release_name}: {dotted} is {value!r}", got == value, f"it is {got!r}")
 
 
-def _oci_version(settled: Settled, label: str) -> str | None:
+def _oci_version(settled: Settled, label: str, chart_ref: Any) -> str | None:
+    """The version (tag or semver range) of the OCIRepository a release's chartRef names."""
+    name = chart_ref.get("name") if isinstance(chart_ref, dict) else None
     for obj in settled.objects(label, "OCIRepository"):
+        if obj.name != name:
+            continue
         ref = obj.spec.get("ref") or {}
         if isinstance(ref, dict):
             found = ref.get("semver") or ref.get("tag")
