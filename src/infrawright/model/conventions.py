@@ -99,7 +99,19 @@ def version_style(version: str) -> str:
 
 
 #: Bump when what :class:`Conventions` holds changes.
-FORMAT = 1
+FORMAT = 2
+
+
+def _pattern(rel: str, components_dir: str) -> str:
+    """A file's name as a pattern over its component: ``servicemonitor-kong.yaml`` in
+    ``namespaces/kong-monitoring/`` is ``servicemonitor-{name}.yaml``, so a new
+    component's file is named after it, never after another component."""
+    parts = rel[len(components_dir.strip("/")) + 1 :].split("/")
+    base = parts[-1]
+    component = parts[0].removesuffix("-monitoring") if len(parts) > 1 else ""
+    if not component:
+        return base
+    return re.sub(rf"(?<![a-z0-9]){re.escape(component)}(?![a-z0-9])", "{name}", base)
 
 
 def infer(model: RepoModel) -> Conventions:
@@ -206,7 +218,7 @@ def _infer(model: RepoModel) -> Conventions:
             nested = doc.file.count("/") > model.config.components_dir.strip("/").count("/") + 2
             if doc.kind == "CiliumNetworkPolicy" and nested:
                 continue  # policies in a folder are named per policy, not by convention
-            names.setdefault(doc.kind, []).append(doc.file.rsplit("/", 1)[-1])
+            names.setdefault(doc.kind, []).append(_pattern(doc.file, model.config.components_dir))
     file_names = {
         kind: _majority(values, None)
         for kind, values in names.items()

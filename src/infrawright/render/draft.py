@@ -125,10 +125,14 @@ class Draft:
         return tuple(lines)
 
     # -- files -------------------------------------------------------------------------
-    def file_name(self, kind: str, default: str) -> str:
-        """The file name this repository gives a kind (by convention), else ``default``."""
+    def file_name(self, kind: str, default: str, component: str | None = None) -> str:
+        """The file name this repository gives a kind in ``component`` (by convention, a
+        pattern such as ``servicemonitor-{name}.yaml``), else ``default``."""
         conv = self.conv.file_names.get(kind)
-        return str(conv.value) if conv and conv.value else default
+        value = str(conv.value) if conv and conv.value else default
+        if "{name}" in value:
+            return value.replace("{name}", component) if component else default
+        return value
 
     def text(self, rel: str) -> str:
         """A file as the earlier operations left it."""

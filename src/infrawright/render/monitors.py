@@ -58,11 +58,11 @@ def write_monitor(
         endpoint["port" if kind == "PodMonitor" else "targetPort"] = metrics.port
     endpoint["path"] = metrics.path
     if kind == "PodMonitor":
-        name = draft.file_name(kind, "podmonitor.yaml")
+        name = draft.file_name(kind, "podmonitor.yaml", component)
         labels = monitoring_labels(draft, kind) or monitoring_labels(draft, "ServiceMonitor")
         target = "the chart's pods and their metrics port"
     else:
-        name = draft.file_name(kind, "servicemonitor.yaml")
+        name = draft.file_name(kind, "servicemonitor.yaml", component)
         labels = monitoring_labels(draft, kind)
         target = "the chart's metrics Service"
     doc = _monitor(kind, component, namespace, labels, dict(metrics.selector), endpoint)
@@ -113,7 +113,7 @@ def monitoring_component(
         kind = monitor_kind(entry.metrics)
         files.append(write_monitor(draft, folder, component, namespace, entry))
     if rules:
-        rule_file = draft.file_name("PrometheusRule", "prometheus-rules.yaml")
+        rule_file = draft.file_name("PrometheusRule", "prometheus-rules.yaml", component)
         draft.write(f"{folder}/{rule_file}", prometheus_rule(draft, component, namespace, rules))
         files.append(rule_file)
     kustomization_file(draft, f"{folder}/kustomization.yaml", files)

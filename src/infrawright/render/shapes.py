@@ -24,7 +24,7 @@ def namespace(draft: Draft, folder: str, name: str, level: str, reason: str) -> 
     """A Namespace file with Pod Security labels; None when the namespace exists."""
     if name in BUILT_IN_NAMESPACES or draft.namespace_owner(name):
         return None
-    path = f"{folder}/{draft.file_name('Namespace', 'namespace.yaml')}"
+    path = f"{folder}/{draft.file_name('Namespace', 'namespace.yaml', folder.rsplit('/', 1)[-1])}"
     doc = {
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -149,7 +149,10 @@ def helm_repository(draft: Draft, folder: str, op: AddHelmComponent) -> tuple[st
         "metadata": {"name": name, "namespace": ns},
         "spec": spec,
     }
-    draft.write(f"{folder}/{draft.file_name('HelmRepository', 'helm-repository.yaml')}", manifest)
+    draft.write(
+        f"{folder}/{draft.file_name('HelmRepository', 'helm-repository.yaml', op.component)}",
+        manifest,
+    )
     return "HelmRepository", name, ns
 
 
@@ -176,7 +179,7 @@ def oci_repository(draft: Draft, folder: str, op: AddHelmComponent) -> tuple[str
             "ref": ref,
         },
     }
-    path = f"{folder}/{draft.file_name('OCIRepository', 'oci-repository.yaml')}"
+    path = f"{folder}/{draft.file_name('OCIRepository', 'oci-repository.yaml', op.component)}"
     note = (
         f"chart {op.chart.name} {op.chart.version} is the newest version the catalog "
         f"knows; pinned as {pinned} following this repository"

@@ -66,13 +66,13 @@ def render(draft: Draft, op: AddHelmComponent) -> None:
     oci = op.chart.repository.startswith("oci://")
     if oci and draft.conv.oci_source.value == "OCIRepository":
         kind, repo_name, repo_ns = oci_repository(draft, folder, op)
-        files.append(draft.file_name("OCIRepository", "oci-repository.yaml"))
+        files.append(draft.file_name("OCIRepository", "oci-repository.yaml", c))
     else:
         kind, repo_name, repo_ns = helm_repository(draft, folder, op)
-        repo_file = draft.file_name("HelmRepository", "helm-repository.yaml")
+        repo_file = draft.file_name("HelmRepository", "helm-repository.yaml", c)
         if f"{folder}/{repo_file}" in draft.changes.files:
             files.append(repo_file)
-    release_file = draft.file_name("HelmRelease", "helm-release.yaml")
+    release_file = draft.file_name("HelmRelease", "helm-release.yaml", c)
     _helm_release(draft, f"{folder}/{release_file}", op, entry, kind, repo_name, repo_ns)
     files.append(release_file)
     deps = after_cni(draft, c)
@@ -221,7 +221,7 @@ def _webhook_policy(draft: Draft, folder: str, op: AddHelmComponent, entry: Cata
         draft.write(path, doc, header=draft.review_header(path, [note]))
         kustomization_file(draft, f"{sub}/kustomization.yaml", ["allow-k8s-api.yaml"])
         return "cilium-network-policies"
-    name = draft.file_name("CiliumNetworkPolicy", "cilium-network-policy.yaml")
+    name = draft.file_name("CiliumNetworkPolicy", "cilium-network-policy.yaml", op.component)
     path = f"{folder}/{name}"
     draft.write(path, doc, header=draft.review_header(path, [note]))
     return name

@@ -33,7 +33,7 @@ def render(draft: Draft, op: AddInstance) -> None:
     ns_file = namespace(draft, folder, op.namespace, op.pss_level, op.pss_reason)
     if ns_file:
         files.append(ns_file.rsplit("/", 1)[1])
-    name = draft.file_name(op.kind, f"{op.kind.lower()}.yaml")
+    name = draft.file_name(op.kind, f"{op.kind.lower()}.yaml", op.component)
     doc: dict[str, Any] = {
         "apiVersion": op.api_version,
         "kind": op.kind,

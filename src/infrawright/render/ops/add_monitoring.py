@@ -137,7 +137,7 @@ def _add_rules(
             )
         draft.note(f"{len(fresh)} alert(s) added to {target.file}")
         return
-    rule_file = draft.file_name("PrometheusRule", "prometheus-rules.yaml")
+    rule_file = draft.file_name("PrometheusRule", "prometheus-rules.yaml", op.component)
     draft.write(f"{folder}/{rule_file}", prometheus_rule(draft, op.component, namespace, fresh))
     draft.list_in_kustomization(folder, rule_file)
 
