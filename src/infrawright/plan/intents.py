@@ -24,6 +24,7 @@ from infrawright.plan.model import (
     FixOrdering,
     Operation,
     RemoveComponent,
+    Repair,
     SetChartVersion,
     SetValues,
 )
@@ -180,6 +181,23 @@ def parse_values(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operati
     return (SetValues(component=found.name, values={path: _scalar(raw)}),)
 
 
+_REPAIR = re.compile(
+    r"\b(?:fix|repair|clean\s+up|sort\s+out)\s+(?:what(?:'s|\s+is)\s+(?:broken|wrong)|"
+    r"everything|it\s+all|all(?:\s+the)?(?:\s+(?:findings|problems|errors|issues))?|"
+    r"the\s+(?:findings|problems|errors|issues|repo|repository|manifests))\b"
+    r"|\bmake\s+(?:the\s+)?(?:manifests|repo|repository|it)\s+(?:valid|pass|green|clean)\b",
+)
+
+
+def parse_repair(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
+    """ "Fix what's broken", "make the manifests valid": every mechanical fix at once."""
+    low = text.lower()
+    if not _REPAIR.search(low):
+        return None
+    scoped = mentioned(_REPAIR.sub(" ", low), catalog, facts)
+    return (Repair(component=scoped.name if scoped else None),)
+
+
 def parse_ordering(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
     low = text.lower()
     if not (_ORDER.search(low) and (_FIX.search(low) or "bootstrap" in low)):
@@ -299,6 +317,7 @@ def parse_monitoring(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Ope
 
 PARSERS: tuple[Parser, ...] = (
     parse_removal,
+    parse_repair,
     parse_ordering,
     parse_policy,
     parse_version,

@@ -183,6 +183,14 @@ class FixOrdering(_Op, frozen=True, kw_only=True, tag="fix-ordering"):
     component: Annotated[str | None, _about("only this component; None: all")] = None
 
 
+class Repair(_Op, frozen=True, kw_only=True, tag="repair"):
+    """Fix every finding that has one mechanical fix (dependsOn, monitoring split, chart
+    ServiceMonitors, banned HelmRelease settings, durations in words); list the rest."""
+
+    op = "repair"
+    component: Annotated[str | None, _about("only this component; None: all")] = None
+
+
 Operation = (
     AddHelmComponent
     | AddPlainComponent
@@ -193,6 +201,7 @@ Operation = (
     | AddNetworkPolicy
     | AddInstance
     | FixOrdering
+    | Repair
 )
 
 #: Each operation type by the value of its ``op`` tag.
@@ -208,6 +217,7 @@ OPERATIONS: dict[str, type[Any]] = {
         AddNetworkPolicy,
         AddInstance,
         FixOrdering,
+        Repair,
     )
 }
 

@@ -371,6 +371,29 @@ def set_value(text: str, doc: int, path: KeyPath, value: Any, *, comment: str | 
     return _add_comment(new, doc, path, comment) if comment else new
 
 
+def delete_key(text: str, doc: int, path: KeyPath) -> str:
+    """Remove the mapping entry at ``path`` (and a mapping it leaves empty); every other
+    byte of the file is kept."""
+    if not path:
+        raise SpliceError("delete_key needs a path")
+
+    def edit(data: Any) -> None:
+        trail: list[tuple[Any, Any]] = []
+        for key in path[:-1]:
+            trail.append((data, key))
+            data = data[key]
+        if path[-1] not in data:
+            raise SpliceError(f"{_fmt(path)}: not found in document {doc}")
+        parent = trail[-1] if trail else None
+        _delete(parent, data, path[-1])
+        while trail and not data:  # a mapping left empty goes too
+            container, key = trail.pop()
+            _delete(trail[-1] if trail else None, container, key)
+            data = container
+
+    return _rt_edit(text, doc, edit)
+
+
 def _add_comment(text: str, doc: int, path: KeyPath, comment: str) -> str:
     """Append `  # comment` to the line where path's key (or single-line value) ends."""
     key, value = _at(text, doc, path)

@@ -13,6 +13,8 @@ FIXES = {
     "depends-on": "add the missing dependsOn",
     "move-monitors": "move monitoring objects into <component>-monitoring",
     "chart-monitor-off": "switch the chart's ServiceMonitor off and write one apart",
+    "remove-workaround": "remove the banned HelmRelease setting",
+    "duration": "write the duration in Go form (10 minutes -> 10m)",
 }
 
 

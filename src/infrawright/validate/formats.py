@@ -35,6 +35,34 @@ class BadDuration:
         )
 
 
+_WORD_UNITS = {
+    "ms": ("ms", "millisecond", "milliseconds", "msec"),
+    "s": ("s", "sec", "secs", "second", "seconds"),
+    "m": ("m", "min", "mins", "minute", "minutes"),
+    "h": ("h", "hr", "hrs", "hour", "hours"),
+}
+_PART = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-z]+)\s*,?\s*(?:and\s+)?", re.IGNORECASE)
+
+
+def normalised(value: object, units: tuple[str, ...]) -> str | None:
+    """The Go duration a value written in words means (``10 minutes`` -> ``10m``, ``1 hour
+    30 minutes`` -> ``1h30m``); None when it has no unit (``5``) or one these fields do not
+    take: then only a person can say what was meant."""
+    if not isinstance(value, str):
+        return None
+    text, out, pos = value.strip().lower(), [], 0
+    while pos < len(text):
+        m = _PART.match(text, pos)
+        if m is None or m.end() == pos:
+            return None
+        unit = next((u for u, words in _WORD_UNITS.items() if m.group(2) in words), None)
+        if unit is None or unit not in units:
+            return None
+        out.append(f"{m.group(1)}{unit}")
+        pos = m.end()
+    return "".join(out) or None
+
+
 def _shown(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 

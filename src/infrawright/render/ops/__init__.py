@@ -19,6 +19,7 @@ from infrawright.render.ops import (
     add_plain_component,
     fix_ordering,
     remove_component,
+    repair,
     set_chart_version,
     set_values,
 )
@@ -36,6 +37,7 @@ OPERATIONS: dict[str, Operation[Any]] = {
         add_network_policy,
         add_instance,
         fix_ordering,
+        repair,
     )
 }
 

@@ -120,6 +120,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 f"HelmRelease {release.name} sets {setting} at {path}",
                 HINT,
                 line=ctx.line_of(release.doc, path.split(".")),
+                fix="remove-workaround",
             )
     for ks in ctx.model.kustomizations:
         for index, patch in enumerate(ks.patches):

@@ -32,7 +32,7 @@ from infrawright.model.flux import DURATION_FIELDS
 from infrawright.repo.documents import Document
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
-from infrawright.validate.formats import bad_durations
+from infrawright.validate.formats import bad_durations, normalised
 
 RULE = Rule("IW013", "objects match their CRD schema", Severity.ERROR)
 MAX_PER_OBJECT = 5
@@ -49,6 +49,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 f"{obj.kind} {obj.name}: {bad.message()}",
                 f"write {bad.path} as a number with a unit, e.g. `interval: 10m`",
                 line=ctx.line_of(obj, list(bad.keys)),
+                fix="duration" if normalised(bad.value, bad.units) else "",
             )
     for obj in ctx.schema_objects():
         done = told.get(_key(obj), set())
