@@ -244,3 +244,13 @@ def test_a_change_that_fails_validation_writes_nothing(tmp_path: Path) -> None:
     assert {f.rule for f in outcome.new_findings} == {"IW013"}
     assert not (repo / "namespaces/broken").exists()
     assert (repo / "clusters/test/infrastructure.yaml").read_bytes() == before
+
+
+def test_a_no_op_report_says_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import EXAMPLE
+
+    root = copy_repo(EXAMPLE, tmp_path / "repo")
+    code, out, _err = cli(capsys, "implement", "--repo", str(root), "install prometheus")
+    assert code == ExitCode.OK
+    assert "## Nothing to do" in out
+    assert "- kube-prometheus-stack already runs here as component monitoring" in out

@@ -88,6 +88,9 @@ ROWS: list[Row] = [
     # a CephCluster cannot be made on request: refused, not the operator alone
     (EX, "install ceph", Refused("CephCluster", InfrawrightError)),
     (EX, "deploy valkey as a cache", [helm("valkey")]),
+    # a chart whose name holds a monitoring word is that chart, not monitoring
+    (EX, "we should run metrics-server too", [helm("metrics-server")]),
+    (EX, "Install Metrics-Server", [helm("metrics-server")]),
     (EX, "please set up Cert Manager for TLS", [helm("cert-manager")]),
     (EX, "Install Velero for backups", [helm("velero")]),
     (EX, "metallb", [helm("metallb")]),

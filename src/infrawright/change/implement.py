@@ -101,7 +101,7 @@ class Outcome:
             "session": self.session,
             "diff": self.diff,
             "error": self.error,
-            "notes": self.changes.messages + self.noop,
+            "notes": [*(self.plan.notes if self.plan else ()), *self.changes.messages, *self.noop],
         }
 
 

@@ -278,8 +278,8 @@ def parse_policy(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operati
 
 def parse_monitoring(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
     low = text.lower()
-    if not _MONITOR.search(low):
-        return None
+    if not _MONITOR.search(_without_product_names(low, catalog)):
+        return None  # "metrics-server" names a chart, not monitoring
     # "monitoring" is the intent here, not the component of that name.
     subject_text = re.sub(r"\b(?:monitoring|monitor|metrics|alerts?|alerting)\b", " ", low)
     found = mentioned(subject_text, catalog, facts) or _by_alert_words(low, catalog, facts)
@@ -324,6 +324,20 @@ PARSERS: tuple[Parser, ...] = (
     parse_values,
     parse_monitoring,
 )
+
+
+def _without_product_names(low: str, catalog: Catalog) -> str:
+    """``low`` with the catalog's hyphenated names taken out (``metrics-server``,
+    ``kube-prometheus-stack``): words of a name are not words of the request."""
+    names = {
+        n.lower()
+        for e in catalog.entries.values()
+        for n in (e.name, *e.aliases, *([e.chart.name] if e.chart else []))
+        if "-" in n
+    }
+    for name in sorted(names, key=len, reverse=True):
+        low = re.sub(rf"(?<![a-z0-9-]){re.escape(name)}(?![a-z0-9-])", " ", low)
+    return low
 
 
 def _by_alert_words(low: str, catalog: Catalog, facts: RepoFacts) -> Component | None:

@@ -17,6 +17,8 @@ def print_outcome(outcome: Outcome, console: Printer) -> None:
         title = f"Infrastructure Implementation Partial ({len(outcome.left)} left for you)"
     console.print(f"## {title}\n", highlight=False)
     console.print(f"Request: {escape(outcome.request)}\n", highlight=False)
+    for note in outcome.plan.notes if outcome.plan else ():
+        console.print(f"- {escape(note)}", highlight=False)
     if outcome.noop:
         for line in outcome.noop:
             console.print(f"- {escape(line)}", highlight=False)
