@@ -298,6 +298,8 @@ def implement_cmd(
             from infrawright.change.vcs import prepare_branch
 
             prepare_branch(root, branch)
+        if planner == "auto":
+            planner = _auto_planner(text, model, option, provider, base_url, err)
         if planner == "llm":
             from infrawright.agents.llm import run_agent
             from infrawright.agents.tools import Tools
@@ -343,6 +345,36 @@ def _commit(root: Path, outcome: Outcome, say: Callable[[str], None]) -> None:
     sha = commit(root, files, "\n".join(lines))
     outcome.changes.messages.append(f"committed as {sha[:12]}")
     say(f"Committed {sha[:12]}")
+
+
+def _auto_planner(
+    text: str,
+    model: RepoModel,
+    option: Any,
+    provider: str,
+    base_url: str | None,
+    err: Printer,
+) -> str:
+    """``--planner auto``: the rule planner when it understands the request; else the LLM
+    planner when it can be reached (its API key is set, or --base-url names a server);
+    else the rule planner's refusal. Both end in the same validation and post-conditions."""
+    from infrawright.agents.llm.providers import API_KEY_VARS
+    from infrawright.plan.facts import RepoFacts
+    from infrawright.plan.matching import NotUnderstoodError
+    from infrawright.plan.rules import plan_request
+
+    try:
+        plan_request(text, model.catalog, chart=option, facts=RepoFacts.from_model(model))
+    except NotUnderstoodError as refused:
+        if not (os.environ.get(API_KEY_VARS[provider]) or base_url):
+            raise
+        err.print(
+            f"[infrastructure-implementor] The rule planner did not understand it "
+            f"({refused.message}); asking the {provider} model",
+            markup=False,
+        )
+        return "llm"
+    return "rules"
 
 
 def _for_layout(model: RepoModel) -> RepoModel:

@@ -122,7 +122,7 @@ SESSION = opt("--session", metavar="ID", help="session ID (default: the latest a
 
 FORMATS = ("text", "json", "sarif", "github")
 GRAPH_FORMATS = ("text", "mermaid", "dot", "json")
-PLANNERS = ("rules", "llm")
+PLANNERS = ("auto", "rules", "llm")
 PROVIDERS = ("anthropic", "openai")
 SHELLS = ("bash", "zsh", "fish")
 
@@ -194,7 +194,13 @@ COMMANDS: tuple[Command, ...] = (
             CLUSTER,
             opt("--dry-run", action="store_true", help="show the diff, write nothing"),
             JSON,
-            opt("--planner", choices=PLANNERS, default="rules", help="who plans the change"),
+            opt(
+                "--planner",
+                choices=PLANNERS,
+                default="auto",
+                help="who plans the change; auto: the rule planner when it understands the "
+                "request, else the LLM planner when an API key (or --base-url) is set",
+            ),
             opt(
                 "--chart",
                 metavar="URL",
