@@ -77,3 +77,11 @@ spec:
   wait: true
   timeout: 10m
 """
+
+
+@pytest.fixture(autouse=True)
+def _no_model_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches a real model: with a key in the environment, ``--planner auto``
+    would send a request the rule planner refuses to it."""
+    for var in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
