@@ -5,6 +5,7 @@ its path, unless a config file says otherwise."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,50 @@ def test_a_request_for_one_cluster_writes_that_overlay_only(
     assert "apps/staging/orders/values.yaml" in created
     assert not any(f.startswith("apps/production/") for f in created)
     assert report["files"]["modified"] == ["apps/staging/kustomization.yaml"]
+
+
+@pytest.fixture
+def two_clusters(tmp_path: Path) -> Path:
+    """The example with a second cluster, lab, that runs the same components."""
+    from conftest import EXAMPLE
+
+    root = copy_repo(EXAMPLE, tmp_path / "repo")
+    lab = root / "clusters/lab"
+    shutil.copytree(root / "clusters/local-kube", lab)
+    for path in lab.rglob("*.yaml"):
+        path.write_text(path.read_text().replace("clusters/local-kube", "clusters/lab"))
+    return root
+
+
+def test_a_change_goes_to_every_cluster_with_layers_for_each(
+    two_clusters: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = _implement(capsys, two_clusters, "we need metallb")
+    assert report["status"] == "applied"
+    assert sorted(report["files"]["modified"]) == [
+        "clusters/lab/infrastructure.yaml",
+        "clusters/local-kube/infrastructure.yaml",
+    ]
+    assert set(report["cluster_layers"]) == {"lab", "local-kube"}
+    assert all(layers["metallb"] == 1 for layers in report["cluster_layers"].values())
+    statements = [c["statement"] for c in report["postconditions"]]
+    assert "cluster lab: chart metallb is installed once" in statements
+    assert "cluster local-kube: chart metallb is installed once" in statements
+
+
+def test_cluster_narrows_to_one(two_clusters: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = _implement(capsys, two_clusters, "we need metallb", "--cluster", "lab")
+    assert report["files"]["modified"] == ["clusters/lab/infrastructure.yaml"]
+    assert "cluster_layers" not in report
+
+
+def test_a_deprecated_api_version_of_the_repository_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _real("stefanprodan__gitops-linkerd", tmp_path / "repo")
+    report = _implement(capsys, root, "install external-dns", "--dry-run")
+    notes = [r["note"] for r in report["review"]]
+    assert any(
+        "use helm.toolkit.fluxcd.io/v2beta1, deprecated since Flux 2.3" in n for n in notes
+    ), notes
+    assert any("kustomize.toolkit.fluxcd.io/v1beta2, deprecated since Flux 2.0" in n for n in notes)

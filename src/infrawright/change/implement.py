@@ -46,6 +46,8 @@ class Outcome:
     modified: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     layers: dict[str, int | None] = field(default_factory=dict)
+    #: With several clusters: each cluster's layers (``layers`` is the first one's).
+    cluster_layers: dict[str, dict[str, int | None]] = field(default_factory=dict)
     added: list[str] = field(default_factory=list)
     depends: dict[str, list[str]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
@@ -86,6 +88,7 @@ class Outcome:
                 {"file": r.file, "line": r.line, "note": r.note} for r in self.changes.reviews
             ],
             "layers": self.layers,
+            **({"cluster_layers": self.cluster_layers} if self.cluster_layers else {}),
             "validation": {
                 "passed": self.passed,
                 "findings": [f.to_dict() for f in self.new_findings],
@@ -354,6 +357,7 @@ def settle(
     if also:
         outcome.checks = _in_cluster(model, outcome.checks)
         outcome.recreate_reasons = [f"cluster {model.cluster}: {r}" for r in reasons]
+        outcome.cluster_layers[str(model.cluster)] = dict(outcome.layers)
     for other, other_before in also:
         _validate_in_cluster(other, other_before, outcome, crd_dirs, say)
     with phase("diff"):
@@ -412,6 +416,7 @@ def _validate_in_cluster(
         outcome.checks.extend(_in_cluster(model, _checked(outcome.plan, before, result, outcome)))
     reasons = recreate_reasons(before.analysis, result.analysis, outcome.changes.files)
     outcome.recreate_reasons.extend(f"cluster {model.cluster}: {r}" for r in reasons)
+    outcome.cluster_layers[str(model.cluster)] = dict(result.analysis.graph.layers)
 
 
 def _in_cluster(model: RepoModel, checks: Sequence[Check]) -> list[Check]:

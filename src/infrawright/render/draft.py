@@ -10,6 +10,7 @@ notes, REVIEW notes and no-op reasons the report shows.
 from __future__ import annotations
 
 import textwrap
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from infrawright.catalog import CatalogEntry
 from infrawright.errors import InfrawrightError
 from infrawright.model.conventions import PSS_PREFIX, Conventions, pin_as
-from infrawright.model.exemplar import Exemplar, exemplar
+from infrawright.model.exemplar import SERVED, Exemplar, exemplar
 from infrawright.model.flux import FluxKustomization, HelmRelease
 from infrawright.model.layout import Choice, choose, infer_layout
 from infrawright.render.changeset import Changeset, Review
@@ -245,6 +246,21 @@ class Draft:
     def exemplar(self, chart: str | None) -> Exemplar | None:
         """The existing component a new one of ``chart`` is written like."""
         return exemplar(self.model, infer_layout(self.model), self.model.cluster, chart)
+
+    def api_note(self, kind: str, written: str) -> str | None:
+        """A REVIEW note when the repository writes ``kind`` with another (older)
+        apiVersion than the served one written here; None when it agrees."""
+        seen = Counter(d.api_version for d in self.model.objects() if d.kind == kind)
+        if not seen or written in seen:
+            return None
+        theirs = seen.most_common(1)[0][0]
+        served, since = SERVED.get(kind, (written, ""))
+        if served != written:
+            return None
+        return (
+            f"the repository's {kind} objects use {theirs}, deprecated since {since}; this "
+            f"one is written as the served {written}"
+        )
 
     def pinned(self, version: str) -> str:
         return pin_as(version, str(self.conv.version_style.value))

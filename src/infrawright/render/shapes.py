@@ -89,6 +89,8 @@ def flux_kustomization(
         )
     placed = ", ".join(d for d, _ in deps) or "nothing"
     review = [f"{name} placed after {placed} in the bootstrap order", *notes]
+    api = draft.api_note("Kustomization", str(doc["apiVersion"]))
+    review += [api] if api else []
     header = draft.review_header(cluster_file, review)
     text = dump(doc, draft.style, comments, header)
     current = draft.changes.files.get(cluster_file)

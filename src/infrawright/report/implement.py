@@ -36,11 +36,16 @@ def print_outcome(outcome: Outcome, console: Printer) -> None:
     if outcome.added:
         console.print("### Bootstrap Layer Placement", highlight=False)
         deps = outcome.depends
-        for name in outcome.added:
-            layer = outcome.layers.get(name)
-            where = f"Layer {layer}" if layer is not None else "no layer (cycle)"
-            extra = f" (depends on: {', '.join(deps[name])})" if deps.get(name) else ""
-            console.print(f"- `{escape(name)}` → {where}{extra}", highlight=False)
+        per_cluster = outcome.cluster_layers or {"": outcome.layers}
+        for cluster, layers in per_cluster.items():
+            for name in outcome.added:
+                if cluster and name not in layers:
+                    continue
+                layer = layers.get(name)
+                where = f"Layer {layer}" if layer is not None else "no layer (cycle)"
+                extra = f" (depends on: {', '.join(deps[name])})" if deps.get(name) else ""
+                head = f"cluster {cluster}: " if cluster else ""
+                console.print(f"- {head}`{escape(name)}` → {where}{extra}", highlight=False)
         console.print()
     if outcome.changes.reviews:
         console.print("### Assumptions Made (REVIEW)", highlight=False)

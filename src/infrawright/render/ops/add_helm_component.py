@@ -168,7 +168,8 @@ def _helm_release(
         "metadata": {"name": op.release_name or op.component, "namespace": op.namespace},
         "spec": spec,
     }
-    header = draft.review_header(path, list(op.review))
+    api = draft.api_note("HelmRelease", str(doc["apiVersion"]))
+    header = draft.review_header(path, [*op.review, *([api] if api else [])])
     draft.write(path, doc, comments, header)
 
 
