@@ -73,7 +73,7 @@ def test_implement_infra_is_the_implement_command(capsys: pytest.CaptureFixture[
     code = run(["--help"], prog="implement-infra", only="implement")
     out, _ = capsys.readouterr()
     assert code == ExitCode.OK and out.startswith("usage: implement-infra [-h]")
-    assert "--planner {rules,llm}" in out
+    assert "--planner {auto,rules,llm}" in out
     code = run(["--bogus"], prog="implement-infra", only="implement")
     _, err = capsys.readouterr()
     assert code == ExitCode.USAGE and "implement-infra: error: unrecognized arguments" in err
