@@ -28,6 +28,10 @@ def validation_json(result: ValidationResult) -> dict[str, Any]:
         },
         "findings": [f.to_dict() for f in result.findings],
         "unchecked_kinds": list(result.unchecked_kinds),
+        "schemas": {
+            kind: {"source": source.source, "location": source.location}
+            for kind, source in result.schema_sources
+        },
         "summary": {
             "errors": len(result.errors),
             "warnings": len(result.warnings),
@@ -65,6 +69,7 @@ def validations_json(results: PerCluster) -> dict[str, Any]:
         "clusters": [name for name, _data in parts],
         "findings": [{**f, "cluster": name} for name, data in parts for f in data["findings"]],
         "unchecked_kinds": sorted({k for _n, data in parts for k in data["unchecked_kinds"]}),
+        "schemas": {k: v for _n, data in parts for k, v in data["schemas"].items()},
         "summary": summary,
         "not_built": [{**b, "cluster": name} for name, data in parts for b in data["not_built"]],
         "kustomize": first["kustomize"],

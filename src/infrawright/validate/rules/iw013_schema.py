@@ -1,8 +1,12 @@
-"""IW013: objects match their CustomResourceDefinition schema.
+"""IW013: objects match their schema (their CRD's, or Kubernetes' own).
 
-Default severity: error. Schemas come from CRDs in the repository, ``--crd-dir``
-folders and the config's ``crd_dirs``; kinds without a schema are listed as unchecked
-in the report, never passed silently.
+Default severity: error. Schemas come, in this order, from ``--crd-dir`` folders and the
+config's ``crd_dirs``, CRDs in the repository, the schema cache that ``infrawright
+schemas pull`` fills, and for the built-in kinds (Namespace, Deployment, RBAC, ...)
+Kubernetes' own schemas of the chosen version (``--kubernetes-version``, config
+``kubernetes_version``, default the newest installed). Built-in kinds are checked
+strictly: a field Kubernetes does not know is an error, as a server-side apply rejects
+it. Kinds without a schema are listed as unchecked in the report, never passed silently.
 
 Why: the API server rejects an object that violates its schema, so the Kustomization
 fails at apply time on the cluster instead of in review.
@@ -32,10 +36,9 @@ MAX_PER_OBJECT = 5
 
 def check(ctx: Context) -> Iterator[Finding]:
     seen: set[tuple[str, int, str]] = set()
-    kinds = {kind for _group, _version, kind in ctx.schemas.schemas}
-    if not kinds:
+    if ctx.schemas.empty():
         return  # no schema at all: nothing to check
-    objects = [obj for _ks, obj in ctx.of_kind(*kinds)]
+    objects = [obj for _ks, obj in ctx.built()]
     built_files = {obj.file for _ks, obj in ctx.built()}
     # Flux Kustomizations in files no build covers (e.g. the bootstrap is not local).
     objects += [ks.doc for ks in ctx.model.kustomizations if ks.doc.file not in built_files]
@@ -47,12 +50,14 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         seen.add(key)
         errors = ctx.schemas.errors(obj)
+        source = ctx.schemas.source(obj.api_version, obj.kind)
+        where = f" ({source.describe()})" if source and source.source != "crd-file" else ""
         for path, message in errors[:MAX_PER_OBJECT]:
             keys: list[str | int] = [int(p) if p.isdigit() else p for p in path.split(".")]
             yield RULE.at(
                 obj,
                 f"{obj.kind} {obj.name}: {path}: {message}",
-                f"fix {path} to match the {obj.api_version} {obj.kind} schema",
+                f"fix {path} to match the {obj.api_version} {obj.kind} schema{where}",
                 line=ctx.line_of(obj, keys) if path != "(root)" else None,
             )
         if len(errors) > MAX_PER_OBJECT:
