@@ -365,3 +365,41 @@ def test_pulled_schemas_are_never_pruned(own_cache: Path) -> None:
         os.utime(entry, (old, old))
     assert cache.prune() == 1
     assert pulled.load(key) == ({"type": "object"}, "http://catalog/widget_v1.json")
+
+
+def test_sops_encrypted_objects_are_checked_as_flux_applies_them(own_cache: Path) -> None:
+    """Flux decrypts a SOPS file before applying it: no `sops` key, no ENC[...] values."""
+    store = SchemaStore(kubernetes_version=kubernetes.default_version())
+    enc = "ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:int]"
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "token"},
+        "stringData": {"token": "ENC[AES256_GCM,data:x,type:str]"},
+        "sops": {"lastmodified": "2025-06-02T08:41:17Z", "mac": "ENC[...]"},
+    }
+    assert store.errors(Document("s.yaml", 1, 0, secret)) == []
+    deployment = yaml.safe_load(DEPLOYMENT.replace("resource:", "resources:"))
+    deployment["spec"]["replicas"] = enc
+    deployment["spec"]["paused"] = "yes"
+    deployment["sops"] = {"mac": "x"}
+    assert store.errors(Document("d.yaml", 1, 0, deployment)) == [
+        ("spec.paused", "'yes' is not of type 'boolean', 'null'")
+    ]
+    plain = {k: v for k, v in secret.items() if k != "sops"} | {"sops": "not a mapping"}
+    assert store.errors(Document("s.yaml", 1, 0, plain)) == [
+        ("(root)", "Additional properties are not allowed ('sops' was unexpected)")
+    ]
+
+
+def test_custom_kinds_under_k8s_io_are_pulled_too() -> None:
+    unchecked = [
+        "gateway.networking.k8s.io/v1/HTTPRoute",
+        "cilium.io/v2/CiliumNetworkPolicy",
+        "policy/v1beta1/PodSecurityPolicy",  # removed from Kubernetes: no catalog has it
+        "v1/ComponentStatusX",
+    ]
+    assert pull.wanted(unchecked) == [
+        ("cilium.io", "v2", "CiliumNetworkPolicy"),
+        ("gateway.networking.k8s.io", "v1", "HTTPRoute"),
+    ]

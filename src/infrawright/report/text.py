@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from infrawright.report.console import Printer, escape
 from infrawright.validate.engine import ValidationResult
 from infrawright.validate.finding import Severity
-from infrawright.validate.kubernetes import is_builtin_group
+from infrawright.validate.kubernetes import may_be_custom
 
 #: Validation results of a repository, one per cluster (the name is None where the
 #: repository has one cluster, or none under clusters/).
@@ -100,7 +100,7 @@ def _print_body(result: ValidationResult, console: Printer, verbose: bool = Fals
 
 def _custom(kind: str) -> bool:
     """Is ``group/version/Kind`` a custom kind (one a CRD catalog may have)?"""
-    return not is_builtin_group(kind.rpartition("/")[0].rpartition("/")[0])
+    return may_be_custom(kind.rpartition("/")[0].rpartition("/")[0])
 
 
 #: The one command that gives unchecked custom kinds a schema.

@@ -121,6 +121,13 @@ def is_builtin_group(group: str) -> bool:
     return group == "" or "." not in group or group.endswith(".k8s.io")
 
 
+def may_be_custom(group: str) -> bool:
+    """Could a kind of this group come from a CRD (so a CRD catalog may have it)? Every
+    group with a dot: also those under ``k8s.io`` that Kubernetes itself does not serve
+    (``gateway.networking.k8s.io``, ``snapshot.storage.k8s.io``)."""
+    return "." in group
+
+
 def schema(k8s_version: str, group: str, version: str, kind: str) -> dict[str, Any] | None:
     """The self-contained schema of a built-in kind in a Kubernetes version, or None when
     that version has no such kind (a custom resource, a removed API version)."""

@@ -80,12 +80,13 @@ def url_for(template: str, key: GVK) -> str:
 
 
 def wanted(unchecked: Iterable[str]) -> list[GVK]:
-    """The unchecked kinds (``group/version/Kind``) a catalog can have: custom ones."""
+    """The unchecked kinds (``group/version/Kind``) a catalog can have: custom ones
+    (a core kind that is unchecked is of an API version Kubernetes removed)."""
     out = []
     for label in unchecked:
         api_version, _, kind = label.rpartition("/")
         group, _, version = api_version.rpartition("/")
-        if not kubernetes.is_builtin_group(group):
+        if kubernetes.may_be_custom(group):
             out.append((group, version, kind))
     return sorted(set(out))
 

@@ -163,8 +163,11 @@ class SchemaStore:
         if digest in valid:
             return []
         validator = _compiled(found.schema, found.dialect)
+        data, encrypted = _as_applied(doc.data)
         out = []
-        for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(e.absolute_path)):
+        for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+            if encrypted and isinstance(err.instance, str) and err.instance.startswith("ENC["):
+                continue  # a SOPS-encrypted value: Flux decrypts it before applying
             path = ".".join(str(p) for p in err.absolute_path) or "(root)"
             out.append((path, err.message))
         if not out:
@@ -180,6 +183,14 @@ class SchemaStore:
             if found is not None and digests:
                 cache.store("schema-valid", _valid_key(found), sorted(self._valid[key]))
         self._newly_valid.clear()
+
+
+def _as_applied(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """An object as Flux applies it: a SOPS-encrypted manifest (a top-level ``sops``
+    mapping) is decrypted first, which drops ``sops``. Also whether it was encrypted."""
+    if isinstance(data.get("sops"), dict):
+        return {k: v for k, v in data.items() if k != "sops"}, True
+    return data, False
 
 
 #: Objects remembered valid per schema: at most this many (the newest run's first).
