@@ -92,8 +92,9 @@ def validate_cmd(
     settings = load_config(root, config).with_kubernetes_version(
         kubernetes_version, "--kubernetes-version"
     )
+    pulled_ok = True
     if pull_schemas:
-        _pull(root, cluster, settings, list(crd_dir or []), None, err)
+        pulled_ok = _pull(root, cluster, settings, list(crd_dir or []), None, err).ok
     results: list[tuple[str | None, ValidationResult]] = []
     with live(err, machine_output=fmt != "text", verbose=verbose):
         try:
@@ -112,7 +113,8 @@ def validate_cmd(
         print_validations(results, _out(), verbose=verbose)
     else:
         sys.stdout.write(_render(results, fmt) + "\n")
-    return max(int(r.exit_code(strict)) for _name, r in results)
+    worst = max(int(r.exit_code(strict)) for _name, r in results)
+    return worst if pulled_ok else max(worst, int(ExitCode.FINDINGS))
 
 
 def _warn_unfinished(root: Path) -> None:

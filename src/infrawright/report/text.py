@@ -112,7 +112,8 @@ def _print_sources(result: ValidationResult, console: Printer, verbose: bool) ->
     if not result.schema_sources:
         return
     counts: dict[str, int] = {}
-    for _kind, source in result.schema_sources:
+    order = {"crd-file": 0, "schema-cache": 1, "kubernetes": 2}  # the lookup order
+    for _kind, source in sorted(result.schema_sources, key=lambda ks: order[ks[1].source]):
         label = {
             "kubernetes": f"Kubernetes {source.location}",
             "crd-file": "CRD files",

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
 
-RULE = Rule("IW013", "objects match their CRD schema", Severity.ERROR)
+RULE = Rule("IW013", "objects match their schema (CRD or Kubernetes)", Severity.ERROR)
 MAX_PER_OBJECT = 5
 
 
