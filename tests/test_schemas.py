@@ -403,3 +403,16 @@ def test_custom_kinds_under_k8s_io_are_pulled_too() -> None:
         ("cilium.io", "v2", "CiliumNetworkPolicy"),
         ("gateway.networking.k8s.io", "v1", "HTTPRoute"),
     ]
+
+
+def test_an_object_is_remembered_valid_whatever_its_key_order(own_cache: Path) -> None:
+    """A fresh build sorts keys, a kept one may not: the same object either way."""
+    version = kubernetes.default_version()
+    first = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a", "labels": {}}}
+    store = SchemaStore(kubernetes_version=version)
+    assert store.errors(Document("ns.yaml", 1, 0, first)) == []
+    store.remember()
+    turned = {"kind": "Namespace", "metadata": {"labels": {}, "name": "a"}, "apiVersion": "v1"}
+    again = SchemaStore(kubernetes_version=version)
+    again.errors(Document("ns.yaml", 1, 0, turned))
+    assert again._newly_valid == {}  # known valid: not checked, nothing new to remember

@@ -17,6 +17,8 @@ so a run after a small change checks only what changed.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -159,7 +161,7 @@ class SchemaStore:
         valid = self._valid.get(key)
         if valid is None:
             valid = self._valid[key] = _recalled_valid(found)
-        digest = cache.quick_key(doc.data)
+        digest = _object_digest(doc.data)
         if digest in valid:
             return []
         validator = _compiled(found.schema, found.dialect)
@@ -193,13 +195,20 @@ def _as_applied(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     return data, False
 
 
-#: Objects remembered valid per schema: at most this many (the newest run's first).
+#: Objects remembered valid per schema: past this many, the memory starts again empty.
 MAX_REMEMBERED = 200_000
+
+
+def _object_digest(data: dict[str, Any]) -> str:
+    """What identifies an object's content whatever the order of its keys: a fresh
+    kustomize build sorts them, a build kept in the cache may have the file's order."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def _valid_key(found: _Found) -> str:
     return cache.quick_key(
-        "schema-valid", 1, cache.code_version(), found.dialect, _schema_digest(found.schema)
+        "schema-valid", 2, cache.code_version(), found.dialect, _schema_digest(found.schema)
     )
 
 

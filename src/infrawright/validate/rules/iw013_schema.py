@@ -42,15 +42,22 @@ def check(ctx: Context) -> Iterator[Finding]:
     built_files = {obj.file for _ks, obj in ctx.built()}
     # Flux Kustomizations in files no build covers (e.g. the bootstrap is not local).
     objects += [ks.doc for ks in ctx.model.kustomizations if ks.doc.file not in built_files]
+    known: dict[tuple[str, str], bool] = {}  # (apiVersion, kind): has a schema
     for obj in objects:
-        if not ctx.schemas.has(obj):
-            continue  # no schema: nothing to check (and most kinds have none)
+        kind = (obj.api_version, obj.kind)
+        checked = known.get(kind)
+        if checked is None:
+            checked = known[kind] = ctx.schemas.has_kind(*kind)
+        if not checked:
+            continue  # no schema: nothing to check
         key = (obj.file, obj.line, obj.resource)
         if key in seen:
             continue
         seen.add(key)
         errors = ctx.schemas.errors(obj)
-        source = ctx.schemas.source(obj.api_version, obj.kind)
+        if not errors:
+            continue
+        source = ctx.schemas.source(*kind)
         where = f" ({source.describe()})" if source and source.source != "crd-file" else ""
         for path, message in errors[:MAX_PER_OBJECT]:
             keys: list[str | int] = [int(p) if p.isdigit() else p for p in path.split(".")]
