@@ -78,7 +78,11 @@ def test_finish_refuses_a_change_that_adds_a_finding(tools: Tools) -> None:
     assert tools.call("write_file", {"path": cluster, "content": text})[0]
     ok, report = tools.call("finish", {"summary": "broken"})
     assert ok and report["status"] == "failed"
-    assert [f["rule"] for f in report["validation"]["findings"]] == ["IW007"]
+    found = report["validation"]["findings"]
+    # No PSS labels (IW007), and `labelz` is no field of a Namespace's metadata (IW013,
+    # from Kubernetes' own schema: the API server would reject it too).
+    assert [f["rule"] for f in found] == ["IW007", "IW013"]
+    assert "'labelz' was unexpected" in found[1]["message"]
     assert tree(tools.root) == before
     assert tools.pending.files  # kept, so the model can fix it
     ok, dropped = tools.call("discard", {})

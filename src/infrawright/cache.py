@@ -116,6 +116,8 @@ def store_bytes(kind: str, digest: str, blob: bytes) -> None:
 MAX_AGE_S = 30 * 24 * 3600
 TOUCH_AFTER_S = 24 * 3600
 PRUNE_STAMP = ".last-prune"
+#: The folder of downloaded schemas (``infrawright schemas pull``): never pruned.
+PULLED = "schemas"
 
 
 def prune(max_age_s: float = MAX_AGE_S) -> int:
@@ -134,7 +136,7 @@ def prune(max_age_s: float = MAX_AGE_S) -> int:
         return 0
     removed = 0
     for kind in root.iterdir():
-        if not kind.is_dir():
+        if not kind.is_dir() or kind.name == PULLED:
             continue
         for entry in kind.iterdir():
             try:

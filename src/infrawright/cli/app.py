@@ -31,7 +31,9 @@ from infrawright.report.console import Printer, console
 if TYPE_CHECKING:
     from infrawright.change.implement import Outcome
     from infrawright.model.repo import RepoModel
+    from infrawright.repo.config import Config
     from infrawright.validate.engine import ValidationResult
+    from infrawright.validate.pull import PullReport
 
 
 def _out() -> Printer:
@@ -64,6 +66,8 @@ def validate_cmd(
     output: Path | None,
     strict: bool,
     crd_dir: list[Path] | None,
+    kubernetes_version: str | None,
+    pull_schemas: bool,
     config: Path | None,
     disable: str,
     verbose: bool,
@@ -86,7 +90,12 @@ def validate_cmd(
         if changed:
             ahead.start(root, changed, find_kustomize(), build_plain)
 
-    settings = load_config(root, config)
+    settings = load_config(root, config).with_kubernetes_version(
+        kubernetes_version, "--kubernetes-version"
+    )
+    pulled_ok = True
+    if pull_schemas:
+        pulled_ok = _pull(root, cluster, settings, list(crd_dir or []), None, err).ok
     results: list[tuple[str | None, ValidationResult]] = []
     with live(err, machine_output=fmt != "text", verbose=verbose):
         try:
@@ -100,12 +109,13 @@ def validate_cmd(
             ahead.settle()
     if output is not None:
         output.write_text(_render(results, fmt) + "\n", encoding="utf-8")
-        print_validations(results, _out())
+        print_validations(results, _out(), verbose=verbose)
     elif fmt == "text":
-        print_validations(results, _out())
+        print_validations(results, _out(), verbose=verbose)
     else:
         sys.stdout.write(_render(results, fmt) + "\n")
-    return max(int(r.exit_code(strict)) for _name, r in results)
+    worst = max(int(r.exit_code(strict)) for _name, r in results)
+    return worst if pulled_ok else max(worst, int(ExitCode.FINDINGS))
 
 
 def _warn_unfinished(root: Path) -> None:
@@ -228,6 +238,75 @@ def explain_cmd(rule: str | None) -> int:
     return int(ExitCode.OK)
 
 
+def schemas_cmd(
+    action: str,
+    repo: Path | None,
+    cluster: str | None,
+    source: str | None,
+    crd_dir: list[Path] | None,
+    config: Path | None,
+) -> int:
+    from infrawright.model.loader import find_root
+    from infrawright.repo.config import load_config
+
+    assert action == "pull"  # the parser allows no other
+    root = find_root(repo)
+    _warn_unfinished(root)
+    report = _pull(root, cluster, load_config(root, config), list(crd_dir or []), source, _err())
+    return int(ExitCode.OK if report.ok else ExitCode.FINDINGS)
+
+
+def _pull(
+    root: Path,
+    cluster: str | None,
+    settings: Config,
+    crd_dirs: list[Path],
+    source: str | None,
+    err: Printer,
+) -> PullReport:
+    """Download the missing schemas of every cluster's custom kinds; say what happened."""
+    from infrawright.cli.live import live
+    from infrawright.model.loader import clusters_to_check, load_repo
+    from infrawright.validate import pull, pulled
+    from infrawright.validate.engine import kinds_without_schema
+
+    template = source or settings.schema_source or pull.DEFAULT_SOURCE
+    pull.check_template(template)
+
+    def say(msg: str) -> None:
+        err.print(f"[infrawright] {msg}", markup=False)
+
+    kinds: set[str] = set()
+    with live(err, machine_output=False, verbose=False):
+        for name in clusters_to_check(root, cluster, settings):
+            model = load_repo(root, cluster=name, config=settings)
+            kinds.update(kinds_without_schema(model, crd_dirs))
+        todo = pull.wanted(kinds)
+        if not todo:
+            say("every custom kind the repository uses has a schema: nothing to pull")
+            return pull.PullReport()
+        say(f"pulling {len(todo)} schema(s) from {template}")
+        report = pull.pull(todo, template, say)
+    say(
+        f"{len(report.fetched)} fetched into {pulled.folder()}, "
+        f"{len(report.missing)} not in the catalog, {len(report.failed)} failed"
+    )
+    if report.missing:
+        say(
+            "not in the catalog: " + ", ".join(report.missing) + " (pass --crd-dir DIR with "
+            "their CRDs, or --source TEMPLATE for another catalog)"
+        )
+    for kind, why in report.failed.items():
+        err.print(f"error: {kind}: {why}", markup=False)
+    if not report.ok:
+        err.print(
+            "error: no schema could be fetched; check the network and the URL above, "
+            "or pass --source TEMPLATE",
+            markup=False,
+        )
+    return report
+
+
 def doctor_cmd() -> int:
     from infrawright.build.kustomize import find_kustomize
 
@@ -240,6 +319,7 @@ def doctor_cmd() -> int:
     from infrawright.catalog import builtin_catalog
 
     _echo(f"catalog: {len(builtin_catalog())} charts")
+    _echo(_kubernetes_schemas())
     from infrawright import cache
 
     if cache.enabled():
@@ -248,6 +328,36 @@ def doctor_cmd() -> int:
     else:
         _echo("cache: off")
     return int(ExitCode.OK)
+
+
+def _kubernetes_schemas() -> str:
+    """Which Kubernetes version checks built-in kinds here (this repository's config when
+    the working directory is in one), and the versions installed."""
+    from infrawright.validate import kubernetes, pulled
+
+    versions = kubernetes.available_versions()
+    if not versions:
+        return f"Kubernetes schemas: none ({kubernetes.PACKAGE} is not installed)"
+    in_use, why = kubernetes.default_version(), "the newest installed"
+    try:
+        from infrawright.model.loader import find_root
+        from infrawright.repo.config import load_config
+
+        settings = load_config(find_root(None))
+        if settings.kubernetes_version:
+            in_use = kubernetes.resolve_version(
+                settings.kubernetes_version, settings.kubernetes_version_origin or "config"
+            )
+            why = f"from {settings.source}"
+    except InfrawrightError as exc:
+        if "Kubernetes version" in exc.message:
+            return f"Kubernetes schemas: {exc.message} ({exc.hint})"
+    pulled_count = len(pulled.signature())
+    return (
+        f"Kubernetes schemas: {in_use} ({why}; {kubernetes.PACKAGE} "
+        f"{kubernetes.package_version()} has {versions[0]} to {versions[-1]})\n"
+        f"schema cache: {pulled.folder()} ({pulled_count} pulled)"
+    )
 
 
 def implement_cmd(
@@ -574,6 +684,7 @@ HANDLERS: dict[str, Callable[..., int]] = {
     "plan-schema": plan_schema_cmd,
     "explain": explain_cmd,
     "doctor": doctor_cmd,
+    "schemas": schemas_cmd,
     "implement": implement_cmd,
     "continue": continue_cmd,
     "undo": undo_cmd,

@@ -118,6 +118,12 @@ CRD_DIR = opt(
     help="folder of CRD manifests (repeatable)",
 )
 JSON = opt("--json", dest="as_json", action="store_true", help="one JSON object on stdout")
+KUBERNETES_VERSION = opt(
+    "--kubernetes-version",
+    metavar="V",
+    help="Kubernetes version whose schemas check built-in kinds, e.g. 1.30 "
+    "(default: config kubernetes_version, else the newest installed)",
+)
 SESSION = opt("--session", metavar="ID", help="session ID (default: the latest applied)")
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -125,6 +131,7 @@ GRAPH_FORMATS = ("text", "mermaid", "dot", "json")
 PLANNERS = ("auto", "rules", "llm")
 PROVIDERS = ("anthropic", "openai")
 SHELLS = ("bash", "zsh", "fish")
+SCHEMA_ACTIONS = ("pull",)
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,13 @@ COMMANDS: tuple[Command, ...] = (
             opt("--output", type=Path, metavar="PATH", help="write the chosen format to this file"),
             opt("--strict", action="store_true", help="warnings fail too"),
             CRD_DIR,
+            KUBERNETES_VERSION,
+            opt(
+                "--pull-schemas",
+                action="store_true",
+                help="first download the schemas of custom kinds that have none "
+                "(as `schemas pull`)",
+            ),
             CONFIG,
             opt("--disable", metavar="IDS", default="", help="comma-separated rule IDs to skip"),
             opt(
@@ -180,6 +194,23 @@ COMMANDS: tuple[Command, ...] = (
         (opt("rule", nargs="?", metavar="RULE", help="rule ID, e.g. IW003"),),
     ),
     Command("doctor", "Show which kustomize is used and whether the environment is ready.", ()),
+    Command(
+        "schemas",
+        "pull: download the schemas of the custom kinds the repository uses that have none.",
+        (
+            opt("action", choices=SCHEMA_ACTIONS, help="pull"),
+            REPO,
+            CLUSTER,
+            opt(
+                "--source",
+                metavar="TEMPLATE",
+                help="URL template with {group} {kind} {version} {plural} (default: config "
+                "schema_source, else the CRD catalog kubeconform uses)",
+            ),
+            CRD_DIR,
+            CONFIG,
+        ),
+    ),
     Command(
         "implement",
         "Turn a request into a validated change that follows the repository's patterns.",

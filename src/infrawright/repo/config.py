@@ -40,6 +40,11 @@ class Config:
     - ``monitoring_stack``: name of the Kustomization that provides the monitoring CRDs
       (default: inferred from the provider index).
     - ``recreate_command``: what the report tells users to run when a rebuild is needed.
+    - ``kubernetes_version``: the Kubernetes version (``"1.30"``) whose schemas check the
+      built-in kinds (default: the newest installed; ``validate --kubernetes-version``
+      overrides it).
+    - ``schema_source``: the URL template ``schemas pull`` downloads schemas from (default:
+      the community CRD catalog; ``--source`` overrides it).
     - ``catalog``: extra or overriding catalog entries (``[[catalog]]`` tables).
     """
 
@@ -56,6 +61,10 @@ class Config:
     monitoring_stack: str | None = None
     recreate_command: str = DEFAULT_RECREATE
     catalog: tuple[CatalogEntry, ...] = ()
+    kubernetes_version: str | None = None
+    schema_source: str | None = None
+    #: What set ``kubernetes_version`` (a config file, or the flag), for its messages.
+    kubernetes_version_origin: str | None = None
     source: str | None = None
     #: The keys a config file set (the others are defaults, which a layout learnt from
     #: the repository may replace).
@@ -63,6 +72,12 @@ class Config:
 
     def with_flags(self, *, disable: frozenset[str] = frozenset()) -> Config:
         return replace(self, disable=self.disable | disable)
+
+    def with_kubernetes_version(self, version: str | None, origin: str) -> Config:
+        """This config with the Kubernetes version a flag asked for (None: unchanged)."""
+        if version is None:
+            return self
+        return replace(self, kubernetes_version=version, kubernetes_version_origin=origin)
 
 
 _KEYS = {
@@ -79,6 +94,8 @@ _KEYS = {
     "monitoring_stack",
     "recreate_command",
     "catalog",
+    "kubernetes_version",
+    "schema_source",
 }
 
 
@@ -114,6 +131,11 @@ def _apply(base: Config, table: dict[str, Any], origin: str) -> Config:
             changes[key] = tuple(
                 parse_entry(e, f"{origin} [[catalog]] #{i + 1}") for i, e in enumerate(entries)
             )
+        elif key == "kubernetes_version":
+            if not isinstance(value, str):
+                raise UsageError(f'{origin}: `kubernetes_version` must be a string, e.g. "1.30"')
+            changes[key] = value
+            changes["kubernetes_version_origin"] = f"{origin} kubernetes_version"
         elif key == "flat_layout":
             if not isinstance(value, bool):
                 raise UsageError(f"{origin}: `flat_layout` must be true or false")

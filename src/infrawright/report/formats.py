@@ -29,6 +29,10 @@ def validation_json(result: ValidationResult) -> dict[str, Any]:
         "findings": [f.to_dict() for f in result.findings],
         "unchecked_kinds": list(result.unchecked_kinds),
         "cel": {"evaluated": result.cel_evaluated, "not_evaluated": dict(result.cel_skipped)},
+        "schemas": {
+            kind: {"source": source.source, "location": source.location}
+            for kind, source in result.schema_sources
+        },
         "summary": {
             "errors": len(result.errors),
             "warnings": len(result.warnings),
@@ -67,6 +71,7 @@ def validations_json(results: PerCluster) -> dict[str, Any]:
         "findings": [{**f, "cluster": name} for name, data in parts for f in data["findings"]],
         "unchecked_kinds": sorted({k for _n, data in parts for k in data["unchecked_kinds"]}),
         "cel": _cel_sum([data["cel"] for _n, data in parts]),
+        "schemas": {k: v for _n, data in parts for k, v in data["schemas"].items()},
         "summary": summary,
         "not_built": [{**b, "cluster": name} for name, data in parts for b in data["not_built"]],
         "kustomize": first["kustomize"],

@@ -7,24 +7,26 @@ from collections.abc import Sequence
 from infrawright.report.console import Printer, escape
 from infrawright.validate.engine import ValidationResult
 from infrawright.validate.finding import Severity
+from infrawright.validate.kubernetes import may_be_custom
 
 #: Validation results of a repository, one per cluster (the name is None where the
 #: repository has one cluster, or none under clusters/).
 PerCluster = Sequence[tuple[str | None, ValidationResult]]
 
 
-def print_validations(results: PerCluster, console: Printer) -> None:
+def print_validations(results: PerCluster, console: Printer, *, verbose: bool = False) -> None:
     """One cluster's report as :func:`print_validation`; several: the profile, then each
-    cluster's findings and summary under its name, then the totals."""
+    cluster's findings and summary under its name, then the totals. ``verbose`` lists
+    where each kind's schema came from."""
     if len(results) == 1:
-        print_validation(results[0][1], console)
+        print_validation(results[0][1], console, verbose=verbose)
         return
     profile = results[0][1].analysis.model.profile
     console.print(f"Profile: {escape(profile.describe())}", highlight=False)
     for name, result in results:
         console.print()
         console.print(f"[bold]Cluster {escape(name or '(repository)')}[/bold]", highlight=False)
-        _print_body(result, console)
+        _print_body(result, console, verbose)
     errors = sum(len(r.errors) for _n, r in results)
     warnings = sum(len(r.warnings) for _n, r in results)
     console.print()
@@ -35,15 +37,15 @@ def print_validations(results: PerCluster, console: Printer) -> None:
     )
 
 
-def print_validation(result: ValidationResult, console: Printer) -> None:
+def print_validation(result: ValidationResult, console: Printer, *, verbose: bool = False) -> None:
     model = result.analysis.model
     console.print(f"Profile: {escape(model.profile.describe())}", highlight=False)
     if result.findings:
         console.print()
-    _print_body(result, console)
+    _print_body(result, console, verbose)
 
 
-def _print_body(result: ValidationResult, console: Printer) -> None:
+def _print_body(result: ValidationResult, console: Printer, verbose: bool = False) -> None:
     model = result.analysis.model
     for f in result.findings:
         colour = "red" if f.severity is Severity.ERROR else "yellow"
@@ -81,6 +83,12 @@ def _print_body(result: ValidationResult, console: Printer) -> None:
     )
     if result.unchecked_kinds:
         console.print("  " + ", ".join(result.unchecked_kinds), highlight=False)
+        if any(_custom(kind) for kind in result.unchecked_kinds):
+            console.print(
+                f"  to check them: [bold]{PULL_COMMAND}[/bold] downloads their schemas "
+                "from the CRD catalog once (or pass --crd-dir DIR with their CRDs)",
+                highlight=False,
+            )
     if result.cel_evaluated or result.cel_skipped:
         not_done = sum(count for _reason, count in result.cel_skipped)
         console.print(
@@ -92,9 +100,40 @@ def _print_body(result: ValidationResult, console: Printer) -> None:
             ),
             highlight=False,
         )
+    _print_sources(result, console, verbose)
     errors, warnings = len(result.errors), len(result.warnings)
     if not errors and not warnings:
         console.print("[green]✓ no findings[/green]")
     else:
         colour = "red" if errors else "yellow"
         console.print(f"[{colour}]{errors} error(s), {warnings} warning(s)[/{colour}]")
+
+
+def _custom(kind: str) -> bool:
+    """Is ``group/version/Kind`` a custom kind (one a CRD catalog may have)?"""
+    return may_be_custom(kind.rpartition("/")[0].rpartition("/")[0])
+
+
+#: The one command that gives unchecked custom kinds a schema.
+PULL_COMMAND = "infrawright schemas pull"
+
+
+def _print_sources(result: ValidationResult, console: Printer, verbose: bool) -> None:
+    """One line: how many kinds' schemas came from each source; ``verbose``: each kind."""
+    if not result.schema_sources:
+        return
+    counts: dict[str, int] = {}
+    order = {"crd-file": 0, "schema-cache": 1, "kubernetes": 2}  # the lookup order
+    for _kind, source in sorted(result.schema_sources, key=lambda ks: order[ks[1].source]):
+        label = {
+            "kubernetes": f"Kubernetes {source.location}",
+            "crd-file": "CRD files",
+            "schema-cache": "the schema cache",
+        }[source.source]
+        counts[label] = counts.get(label, 0) + 1
+    parts = [f"{n} from {label}" for label, n in counts.items()]
+    more = "" if verbose else " (-v lists each kind)"
+    console.print(f"Schemas of the checked kinds: {', '.join(parts)}{more}", highlight=False)
+    if verbose:
+        for kind, source in result.schema_sources:
+            console.print(f"  {escape(kind)}: {escape(source.describe())}", highlight=False)

@@ -17,10 +17,11 @@ from infrawright.model.graph import Graph, build_graph
 from infrawright.model.repo import RepoModel
 from infrawright.progress import phase
 from infrawright.repo.snapshot import paused_gc
+from infrawright.validate import kubernetes, pulled
 from infrawright.validate.context import Context, helm_repository_urls
 from infrawright.validate.finding import Finding, Severity
 from infrawright.validate.rules import RULES
-from infrawright.validate.schema import SchemaStore, crd_signature
+from infrawright.validate.schema import SchemaSource, SchemaStore, crd_signature
 
 Progress = Callable[[str], None]
 
@@ -38,7 +39,9 @@ class Analysis:
 
 @dataclass(frozen=True)
 class ValidationResult:
-    """Every finding, plus what could not be schema-checked."""
+    """Every finding, plus what could not be schema-checked and where the schema of
+    each kind that could came from (``schema_sources``: ``group/version/Kind`` ->
+    source, sorted by kind)."""
 
     analysis: Analysis
     findings: tuple[Finding, ...]
@@ -47,6 +50,12 @@ class ValidationResult:
     #: CEL rule evaluations done, and those not done by reason (see validate/cel.py).
     cel_evaluated: int = 0
     cel_skipped: tuple[tuple[str, int], ...] = ()
+    schema_sources: tuple[tuple[str, SchemaSource], ...] = ()
+
+    @property
+    def objects(self) -> int:
+        """Built objects in all (schema-checked or not)."""
+        return sum(len(b.objects) for b in self.analysis.builds.values())
 
     @property
     def errors(self) -> list[Finding]:
@@ -171,8 +180,10 @@ def affected(build: Build, ks: FluxKustomization, changes: Changes) -> bool:
 
 
 def schema_store(model: RepoModel, crd_dirs: Iterable[Path]) -> SchemaStore:
-    store = SchemaStore()
-    store.add_documents(model.objects())
+    """The schemas for a repository, in lookup order: ``--crd-dir`` and the config's
+    ``crd_dirs``, the repository's own CRDs, the schema cache, Kubernetes' schemas of the
+    configured version (see :mod:`infrawright.validate.schema`)."""
+    store = SchemaStore(kubernetes_version=kubernetes_version(model), pulled=True)
     for rel in model.config.crd_dirs:
         inside = rel.strip("/") + "/"
         written = any(path.startswith(inside) for path in model.rewritten)
@@ -184,7 +195,28 @@ def schema_store(model: RepoModel, crd_dirs: Iterable[Path]) -> SchemaStore:
         if not folder.is_dir():
             raise UsageError(f"--crd-dir {folder}: not a folder")
         store.add_dir(folder)
+    store.add_documents(model.objects())
     return store
+
+
+def kinds_without_schema(
+    model: RepoModel, crd_dirs: Iterable[Path] = (), *, tool: Kustomize | None = None
+) -> list[str]:
+    """``group/version/Kind`` of every built object (and Flux Kustomization) that no
+    schema source has: what ``schemas pull`` looks for."""
+    analysis = analyze(model, tool=tool)
+    store = schema_store(model, crd_dirs)
+    docs = [o for b in analysis.builds.values() for o in b.objects]
+    docs += [ks.doc for ks in model.kustomizations]
+    labels = {(d.api_version, d.kind) for d in docs}
+    return sorted(f"{a}/{k}" for a, k in labels if not store.has_kind(a, k))
+
+
+def kubernetes_version(model: RepoModel) -> str | None:
+    """The Kubernetes version (``major.minor``) whose schemas check built-in kinds: the
+    config's ``kubernetes_version`` (or the flag that set it), else the newest shipped."""
+    origin = model.config.kubernetes_version_origin or "kubernetes_version"
+    return kubernetes.resolve_version(model.config.kubernetes_version, origin)
 
 
 def validate(
@@ -206,6 +238,7 @@ def validate(
             hint=f"known rules: {', '.join(RULES)}",
         )
     off = wanted_off | set(model.config.disable)
+    kubernetes_version(model)  # an unknown version is a usage error before any build
     with paused_gc():
         return _validate(model, crd_dirs, off, tool, progress, reuse, changed)
 
@@ -283,12 +316,16 @@ def _validate(
         (obj.api_version, obj.kind) for build in analysis.builds.values() for obj in build.objects
     )
     unchecked: set[str] = set()
+    sources: dict[str, SchemaSource] = {}
     checked = 0
     for (api_version, kind), count in per_kind.items():
-        if store.has_kind(api_version, kind):
+        source = store.source(api_version, kind)
+        if source is not None:
             checked += count
+            sources[f"{api_version}/{kind}"] = source
         else:
             unchecked.add(f"{api_version}/{kind}")
+    store.remember()
     unique = sorted(set(findings), key=Finding.sort_key)
     cel_total = ctx.cel[1] if "IW014" in {rule_id for rule_id, _r, _c in wanted} else None
     result = ValidationResult(
@@ -296,8 +333,9 @@ def _validate(
         tuple(unique),
         tuple(sorted(unchecked)),
         checked,
-        cel_total.evaluated if cel_total else 0,
-        tuple(sorted(cel_total.skipped.items())) if cel_total else (),
+        cel_evaluated=cel_total.evaluated if cel_total else 0,
+        cel_skipped=tuple(sorted(cel_total.skipped.items())) if cel_total else (),
+        schema_sources=tuple(sorted(sources.items())),
     )
     if key is not None and not model.looked_up:
         _remember(key, result)
@@ -305,7 +343,7 @@ def _validate(
 
 
 #: Bump when what a validation result holds changes.
-MEMO_FORMAT = 2
+MEMO_FORMAT = 3
 
 
 def _memo_key(
@@ -325,7 +363,10 @@ def _memo_key(
         builds.append((label, build.key, build.skipped, build.folder, build.generated))
     wanted = [model.root / rel for rel in model.config.crd_dirs] + crd_dirs
     folders = [(str(d), crd_signature(d)) for d in wanted]
-    return cache.quick_key("findings", MEMO_FORMAT, model.content_key, sorted(off), folders, builds)
+    schemas = (kubernetes_version(model), kubernetes.package_version(), pulled.signature())
+    return cache.quick_key(
+        "findings", MEMO_FORMAT, model.content_key, sorted(off), folders, schemas, builds
+    )
 
 
 def _shape_key(model: RepoModel, rule_ids: list[str]) -> str | None:
@@ -377,31 +418,40 @@ def _recalled_rows(key: str) -> list[Finding] | None:
 
 def _recalled(analysis: Analysis, key: str) -> ValidationResult | None:
     stored = cache.load("findings", key)
-    if not isinstance(stored, tuple) or len(stored) != 5:
+    if not isinstance(stored, tuple) or len(stored) != 6:
         return None
-    rows, unchecked, checked, cel_evaluated, cel_skipped = stored
+    rows, unchecked, checked, cel_evaluated, cel_skipped, sources = stored
     findings = _from_rows(rows)
     if findings is None:
         return None
-    skipped = tuple((str(reason), int(count)) for reason, count in cel_skipped)
+    try:
+        skipped = tuple((str(reason), int(count)) for reason, count in cel_skipped)
+        kept = tuple((kind, SchemaSource(source, where)) for kind, source, where in sources)
+    except (TypeError, ValueError):
+        return None
     return ValidationResult(
-        analysis, tuple(findings), tuple(unchecked), int(checked), int(cel_evaluated), skipped
+        analysis,
+        tuple(findings),
+        tuple(unchecked),
+        int(checked),
+        cel_evaluated=int(cel_evaluated),
+        cel_skipped=skipped,
+        schema_sources=kept,
     )
 
 
 def _remember(key: str, result: ValidationResult) -> None:
     rows = _rows(result.findings)
-    cache.store(
-        "findings",
-        key,
-        (
-            rows,
-            list(result.unchecked_kinds),
-            result.schema_checked,
-            result.cel_evaluated,
-            [list(item) for item in result.cel_skipped],
-        ),
+    sources = [(kind, s.source, s.location) for kind, s in result.schema_sources]
+    value = (
+        rows,
+        list(result.unchecked_kinds),
+        result.schema_checked,
+        result.cel_evaluated,
+        [list(item) for item in result.cel_skipped],
+        sources,
     )
+    cache.store("findings", key, value)
 
 
 def _with_severity(finding: Finding, severity: Severity) -> Finding:

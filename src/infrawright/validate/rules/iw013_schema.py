@@ -1,8 +1,12 @@
-"""IW013: objects match their CustomResourceDefinition schema.
+"""IW013: objects match their schema (their CRD's, or Kubernetes' own).
 
-Default severity: error. Schemas come from CRDs in the repository, ``--crd-dir``
-folders and the config's ``crd_dirs``; kinds without a schema are listed as unchecked
-in the report, never passed silently.
+Default severity: error. Schemas come, in this order, from ``--crd-dir`` folders and the
+config's ``crd_dirs``, CRDs in the repository, the schema cache that ``infrawright
+schemas pull`` fills, and for the built-in kinds (Namespace, Deployment, RBAC, ...)
+Kubernetes' own schemas of the chosen version (``--kubernetes-version``, config
+``kubernetes_version``, default the newest installed). Built-in kinds are checked
+strictly: a field Kubernetes does not know is an error, as a server-side apply rejects
+it. Kinds without a schema are listed as unchecked in the report, never passed silently.
 
 Flux durations (``interval``, ``timeout``, ``retryInterval`` of Kustomizations,
 HelmReleases and sources) are checked with or without a schema, and named plainly:
@@ -34,7 +38,7 @@ from infrawright.validate.context import Context
 from infrawright.validate.finding import Finding, Rule, Severity
 from infrawright.validate.formats import bad_durations, normalised
 
-RULE = Rule("IW013", "objects match their CRD schema", Severity.ERROR)
+RULE = Rule("IW013", "objects match their schema (CRD or Kubernetes)", Severity.ERROR)
 MAX_PER_OBJECT = 5
 _FLUX_KINDS = tuple(sorted({kind for _group, kind in DURATION_FIELDS}))
 
@@ -51,15 +55,37 @@ def check(ctx: Context) -> Iterator[Finding]:
                 line=ctx.line_of(obj, list(bad.keys)),
                 fix="duration" if normalised(bad.value, bad.units) else "",
             )
-    for obj in ctx.schema_objects():
-        done = told.get(_key(obj), set())
+    if ctx.schemas.empty():
+        return  # no schema at all: nothing more to check
+    seen: set[tuple[str, int, str]] = set()
+    objects = [obj for _ks, obj in ctx.built()]
+    built_files = {obj.file for _ks, obj in ctx.built()}
+    # Flux Kustomizations in files no build covers (e.g. the bootstrap is not local).
+    objects += [ks.doc for ks in ctx.model.kustomizations if ks.doc.file not in built_files]
+    known: dict[tuple[str, str], bool] = {}  # (apiVersion, kind): has a schema
+    for obj in objects:
+        kind = (obj.api_version, obj.kind)
+        checked = known.get(kind)
+        if checked is None:
+            checked = known[kind] = ctx.schemas.has_kind(*kind)
+        if not checked:
+            continue  # no schema: nothing to check
+        key = _key(obj)
+        if key in seen:
+            continue
+        seen.add(key)
+        done = told.get(key, set())
         errors = [(p, m) for p, m in ctx.schemas.errors(obj) if p not in done]
+        if not errors:
+            continue
+        source = ctx.schemas.source(*kind)
+        where = f" ({source.describe()})" if source and source.source != "crd-file" else ""
         for path, message in errors[:MAX_PER_OBJECT]:
             keys: list[str | int] = [int(p) if p.isdigit() else p for p in path.split(".")]
             yield RULE.at(
                 obj,
                 f"{obj.kind} {obj.name}: {path}: {message}",
-                f"fix {path} to match the {obj.api_version} {obj.kind} schema",
+                f"fix {path} to match the {obj.api_version} {obj.kind} schema{where}",
                 line=ctx.line_of(obj, keys) if path != "(root)" else None,
             )
         if len(errors) > MAX_PER_OBJECT:
