@@ -105,7 +105,7 @@ def test_flux2_kustomize_helm_example_gets_one_controller_in_its_bundle(
         assert checks[f"cluster {cluster}: chart external-dns is installed once"]
     assert all(checks.values()), checks
     reviews = [r["note"] for r in report["review"]]
-    assert any("every cluster of the repository: production, staging" in r for r in reviews)
+    assert any("every cluster that deploys components: production, staging" in r for r in reviews)
 
 
 def test_home_ops_gets_keda_beside_its_app_folder(
@@ -247,3 +247,13 @@ def test_a_deprecated_api_version_of_the_repository_is_named(
         "use helm.toolkit.fluxcd.io/v2beta1, deprecated since Flux 2.3" in n for n in notes
     ), notes
     assert any("kustomize.toolkit.fluxcd.io/v1beta2, deprecated since Flux 2.0" in n for n in notes)
+
+
+def test_a_cluster_that_deploys_no_component_is_left_alone(
+    two_clusters: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the lab cluster keeps only its bootstrap: nothing is deployed there
+    (two_clusters / "clusters/lab/infrastructure.yaml").write_text("# nothing deployed yet\n")
+    report = _implement(capsys, two_clusters, "we need metallb", "--dry-run")
+    assert report["files"]["modified"] == ["clusters/local-kube/infrastructure.yaml"]
+    assert "cluster_layers" not in report

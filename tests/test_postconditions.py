@@ -118,7 +118,9 @@ def test_a_second_installation_of_a_chart_is_caught(repo: Path) -> None:
     assert outcome.status == "failed"
     unmet = {c.statement: c.why for c in outcome.unmet}
     assert unmet == {
-        "chart kube-prometheus-stack is installed once": "installed by kps, monitoring"
+        "chart kube-prometheus-stack is installed once": "installed by kps, monitoring",
+        # and by what it installs: two owners of one CRD group
+        "CRD group monitoring.coreos.com has one provider": "provided by kps, monitoring",
     }
     assert _clean(repo)
 

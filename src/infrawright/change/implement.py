@@ -277,8 +277,8 @@ def _render_and_settle(
                         None,
                         f"the change goes to clusters {names}, as the request says"
                         if plan.clusters
-                        else f"the change goes to every cluster of the repository: {names} "
-                        "(narrow it with --cluster)",
+                        else f"the change goes to every cluster that deploys components: "
+                        f"{names} (narrow it with --cluster)",
                     )
                 )
             rendered.changes.messages[:] = list(dict.fromkeys(rendered.changes.messages))

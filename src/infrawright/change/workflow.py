@@ -67,6 +67,10 @@ def run_request(
         chosen = [m for m in (model, *others) if m.cluster in plan.clusters]
         if chosen:
             model, others = chosen[0], chosen[1:]
+    elif others:  # named none: every cluster where components are deployed
+        deployed = [m for m in (model, *others) if _runs_components(m)]
+        if deployed:
+            model, others = deployed[0], deployed[1:]
     notes: list[str] = []
     if decisions:
         applied = apply_decisions(plan, decisions, model.catalog)
@@ -110,6 +114,14 @@ def run_request(
             )
     outcome.changes.messages.extend(notes)
     return outcome
+
+
+def _runs_components(model: RepoModel) -> bool:
+    """Does the cluster ``model`` was read for deploy any Helm component?"""
+    from infrawright.model.layout import infer_layout
+
+    found = infer_layout(model).cluster(model.cluster)
+    return found is not None and bool(found.components)
 
 
 def continue_session(

@@ -274,6 +274,16 @@ def holds(op: AddHelmComponent, settled: Settled) -> Iterator[Check]:
         len(same) == 1,
         f"installed by {', '.join(same) or 'nothing'}",
     )
+    entry = settled.after.model.catalog.get(op.catalog) if op.catalog else None
+    for group in sorted({g.group for g in entry.provides}) if entry else ():
+        # Two installations owning one set of CRDs break a cluster, whatever the charts.
+        after = settled.after.index.providers_of(group)
+        before = settled.before.index.providers_of(group)
+        yield check(
+            f"CRD group {group} has one provider",
+            len(after) <= max(1, len(before)),
+            f"provided by {', '.join(after)}",
+        )
     if not releases:
         return
     release = releases[0]
