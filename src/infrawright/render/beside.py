@@ -19,8 +19,8 @@ from infrawright.model.exemplar import Exemplar
 from infrawright.model.layout import Placement
 from infrawright.plan.model import AddHelmComponent
 from infrawright.render.draft import Draft, unwrap_review, wrap_review
-from infrawright.render.emit import KeyPath, Quoted, dump
-from infrawright.render.shapes import repository_name, set_dotted
+from infrawright.render.emit import KeyPath, dump
+from infrawright.render.shapes import chart_reference, repository_name, set_dotted
 
 _SCHEMA_LINE = re.compile(r"^#\s*yaml-language-server:\s*\$schema=(\S+)")
 #: A schema URL of group, kind and version (``.../helm.toolkit.fluxcd.io/helmrelease_v2.json``).
@@ -183,19 +183,8 @@ def _release(
         f"chart {op.chart.name} {op.chart.version} is the newest version the catalog knows; "
         "pinned to it exactly"
     )
-    if source_kind == "OCIRepository":
-        spec["chartRef"] = {"kind": "OCIRepository", "name": op.component}
-    else:
-        spec["chart"] = {
-            "spec": {
-                "chart": op.chart.name,
-                "version": Quoted(op.chart.version),
-                "sourceRef": {
-                    "kind": "HelmRepository",
-                    "name": repository_name(op.chart.repository, op.component),
-                },
-            }
-        }
+    spec.update(chart_reference(op, source_kind))
+    if source_kind != "OCIRepository":
         comments[("spec", "chart", "spec", "version")] = wrap_review(note)
     spec["interval"] = _fact(like, "HelmRelease interval") or draft.conv.helm_release_interval.value
     values: dict[str, Any] = {}

@@ -18,9 +18,10 @@ from infrawright.model.exemplar import Exemplar
 from infrawright.model.layout import Placement
 from infrawright.plan.model import AddHelmComponent
 from infrawright.render.draft import Draft, unwrap_review, wrap_review
-from infrawright.render.emit import KeyPath, Quoted, dump
+from infrawright.render.emit import KeyPath, dump
 from infrawright.render.shapes import (
     BUILT_IN_NAMESPACES,
+    chart_reference,
     kustomization_file,
     repository_name,
     set_dotted,
@@ -157,19 +158,8 @@ def _release(
             spec[key] = json.loads(learnt)
         else:
             spec[key] = {"remediation": {"retries": draft.conv.remediation_retries.value}}
-    if source_kind == "OCIRepository":
-        spec["chartRef"] = {"kind": "OCIRepository", "name": op.component}
-    else:
-        spec["chart"] = {
-            "spec": {
-                "chart": op.chart.name,
-                "version": Quoted(op.chart.version),
-                "sourceRef": {
-                    "kind": "HelmRepository",
-                    "name": repository_name(op.chart.repository, op.component),
-                },
-            }
-        }
+    spec.update(chart_reference(op, source_kind))
+    if source_kind != "OCIRepository":
         comments[("spec", "chart", "spec", "version")] = wrap_review(
             f"chart {op.chart.name} {op.chart.version} is the newest version the catalog "
             "knows; pinned to it exactly"

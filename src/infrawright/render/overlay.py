@@ -21,7 +21,12 @@ from infrawright.model.layout import Placement
 from infrawright.plan.model import AddHelmComponent
 from infrawright.render.draft import Draft, unwrap_review, wrap_review
 from infrawright.render.emit import KeyPath, Quoted, dump
-from infrawright.render.shapes import BUILT_IN_NAMESPACES, repository_name, set_dotted
+from infrawright.render.shapes import (
+    BUILT_IN_NAMESPACES,
+    chart_reference,
+    repository_name,
+    set_dotted,
+)
 
 
 def overlay_component(
@@ -174,19 +179,7 @@ def _release(
     spec: dict[str, Any] = {
         "interval": _fact(like, "HelmRelease interval") or draft.conv.helm_release_interval.value
     }
-    if source_kind == "OCIRepository":
-        spec["chartRef"] = {"kind": "OCIRepository", "name": op.component}
-    else:
-        spec["chart"] = {
-            "spec": {
-                "chart": op.chart.name,
-                "version": Quoted(op.chart.version),
-                "sourceRef": {
-                    "kind": "HelmRepository",
-                    "name": repository_name(op.chart.repository, op.component),
-                },
-            }
-        }
+    spec.update(chart_reference(op, source_kind))
     for key in ("install", "upgrade"):
         learnt = _fact(like, f"HelmRelease {key}")
         if learnt:

@@ -213,6 +213,25 @@ def repository_name(url: str, fallback: str) -> str:
     return fallback
 
 
+def chart_reference(op: AddHelmComponent, source_kind: str) -> dict[str, Any]:
+    """How a new HelmRelease names its chart: ``chartRef`` to an OCIRepository of the
+    component's name, or ``chart.spec`` with the exact version and the HelmRepository."""
+    if source_kind == "OCIRepository":
+        return {"chartRef": {"kind": "OCIRepository", "name": op.component}}
+    return {
+        "chart": {
+            "spec": {
+                "chart": op.chart.name,
+                "version": Quoted(op.chart.version),
+                "sourceRef": {
+                    "kind": "HelmRepository",
+                    "name": repository_name(op.chart.repository, op.component),
+                },
+            }
+        }
+    }
+
+
 def set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
     parts = dotted.split(".")
     node = target
