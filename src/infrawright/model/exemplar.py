@@ -87,6 +87,18 @@ class Exemplar:
         return next((f.name for f in self.files if kind in f.kinds), None)
 
 
+def learnt(like: Exemplar | None, name: str) -> str | None:
+    """The value the exemplar (if any) teaches for ``name``."""
+    found = like.fact(name) if like else None
+    return found.value if found else None
+
+
+def file_of(like: Exemplar | None, kind: str) -> str:
+    """The exemplar's file for ``kind``, or its naming (``<kind>.yaml``) applied."""
+    found = like.file_for(kind) if like else None
+    return found or f"{kind.lower()}.yaml"
+
+
 def exemplar(
     model: RepoModel, layout: Layout, cluster: str | None, chart_hint: str | None
 ) -> Exemplar | None:
@@ -509,4 +521,4 @@ def _kustomization_facts(model: RepoModel, c: Component) -> list[Fact]:
     return [Fact("Flux Kustomization spec", _compact(kept), f"{ks.file}:{ks.line}")]
 
 
-__all__ = ["SERVED", "Exemplar", "Fact", "FileShape", "exemplar"]
+__all__ = ["SERVED", "Exemplar", "Fact", "FileShape", "exemplar", "file_of", "learnt"]

@@ -15,12 +15,12 @@ import json
 import re
 from typing import Any
 
-from infrawright.model.exemplar import Exemplar
+from infrawright.model.exemplar import Exemplar, file_of, learnt
 from infrawright.model.layout import Placement
 from infrawright.plan.model import AddHelmComponent
 from infrawright.render.draft import Draft, unwrap_review, wrap_review
 from infrawright.render.emit import KeyPath, dump
-from infrawright.render.shapes import chart_reference, repository_name, set_dotted
+from infrawright.render.shapes import chart_reference, nested_values, repository_name
 
 _SCHEMA_LINE = re.compile(r"^#\s*yaml-language-server:\s*\$schema=(\S+)")
 #: A schema URL of group, kind and version (``.../helm.toolkit.fluxcd.io/helmrelease_v2.json``).
@@ -52,11 +52,11 @@ def beside_app(
         notes.append(f"written like {like.component} ({like.why})")
     source_kind = "OCIRepository" if oci else "HelmRepository"
     source = _source(draft, op, like, source_kind)
-    source_file = _file_name(like, source_kind)
+    source_file = file_of(like, source_kind)
     _write(draft, f"{folder}/{source_file}", source, schemas, {}, ())
     files.append(source_file)
     release, comments = _release(draft, op, like, source_kind)
-    release_file = _file_name(like, "HelmRelease")
+    release_file = file_of(like, "HelmRelease")
     header = draft.review_header(f"{folder}/{release_file}", notes)
     _write(draft, f"{folder}/{release_file}", release, schemas, comments, header)
     files.append(release_file)
@@ -102,14 +102,6 @@ def _write(
     draft.put(path, "---\n" + dump(doc, draft.style, comments, (*top, *header)))
 
 
-def _file_name(like: Exemplar | None, kind: str) -> str:
-    """The exemplar's file for ``kind``, or its naming (``<kind>.yaml``) applied."""
-    found = like.file_for(kind) if like else None
-    if found:
-        return found
-    return f"{kind.lower()}.yaml"
-
-
 def _schemas(draft: Draft, like: Exemplar | None) -> dict[str, str]:
     """``group/Kind`` -> the ``$schema`` URL the exemplar's files give it, and by the same
     pattern for the kinds a new component adds (``.../<group>/<kind>_<version>.json``)."""
@@ -146,16 +138,11 @@ def _schemas(draft: Draft, like: Exemplar | None) -> dict[str, str]:
     return out
 
 
-def _fact(like: Exemplar | None, name: str) -> str | None:
-    found = like.fact(name) if like else None
-    return found.value if found else None
-
-
 def _source(draft: Draft, op: AddHelmComponent, like: Exemplar | None, kind: str) -> dict[str, Any]:
-    interval = _fact(like, "source interval") or draft.conv.helm_repository_interval.value
+    interval = learnt(like, "source interval") or draft.conv.helm_repository_interval.value
     if kind == "OCIRepository":
         spec: dict[str, Any] = {"interval": interval}
-        selector = _fact(like, "source layerSelector")
+        selector = learnt(like, "source layerSelector")
         if selector:
             spec["layerSelector"] = json.loads(selector)
         spec["ref"] = {"tag": op.chart.version}
@@ -186,12 +173,11 @@ def _release(
     spec.update(chart_reference(op, source_kind))
     if source_kind != "OCIRepository":
         comments[("spec", "chart", "spec", "version")] = wrap_review(note)
-    spec["interval"] = _fact(like, "HelmRelease interval") or draft.conv.helm_release_interval.value
-    values: dict[str, Any] = {}
-    for dotted, value in op.values.items():
-        set_dotted(values, dotted, value)
-    if values:
-        spec["values"] = values
+    spec["interval"] = (
+        learnt(like, "HelmRelease interval") or draft.conv.helm_release_interval.value
+    )
+    if op.values:
+        spec["values"] = nested_values(op.values)
     doc = {
         "apiVersion": "helm.toolkit.fluxcd.io/v2",
         "kind": "HelmRelease",
@@ -204,8 +190,8 @@ def _release(
 def _flux_kustomization(
     draft: Draft, op: AddHelmComponent, like: Exemplar | None, path: str, namespace: str
 ) -> dict[str, Any]:
-    learnt = _fact(like, "Flux Kustomization spec")
-    spec: dict[str, Any] = json.loads(learnt) if learnt else {}
+    taught = learnt(like, "Flux Kustomization spec")
+    spec: dict[str, Any] = json.loads(taught) if taught else {}
     spec.setdefault("interval", draft.conv.ks_interval.value)
     spec["path"] = path
     spec.setdefault("prune", True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infrawright.model.exemplar import Exemplar
+from infrawright.model.exemplar import Exemplar, learnt
 from infrawright.model.layout import Placement
 from infrawright.plan.model import AddHelmComponent
 from infrawright.render.draft import Draft, unwrap_review, wrap_review
@@ -23,8 +23,8 @@ from infrawright.render.shapes import (
     BUILT_IN_NAMESPACES,
     chart_reference,
     kustomization_file,
+    nested_values,
     repository_name,
-    set_dotted,
 )
 
 
@@ -55,7 +55,7 @@ def bundle_component(
     docs.append(dump(release, draft.style, release_note))
     for note in (*source_note.values(), *release_note.values()):
         draft.review(file, unwrap_review(note))
-    started = like is None or (_fact(like, "document start") or "").startswith("---")
+    started = like is None or (learnt(like, "document start") or "").startswith("---")
     draft.put(file, ("---\n" if started else "") + "---\n".join(docs))
     for listing in placement.listings:
         entry_text = listing.entry.format(name=c, namespace=op.namespace)
@@ -71,11 +71,6 @@ def bundle_component(
         )
     if folder_form:
         kustomization_file(draft, f"{path}kustomization.yaml", [f"{c}.yaml"])
-
-
-def _fact(like: Exemplar, name: str) -> str | None:
-    found = like.fact(name)
-    return found.value if found else None
 
 
 def _namespace(op: AddHelmComponent, like: Exemplar | None) -> dict[str, Any]:
@@ -95,9 +90,7 @@ def _source(
 ) -> tuple[str, dict[str, Any], dict[KeyPath, str]]:
     """The chart's source, as the exemplar keeps its own: an OCIRepository for an
     ``oci://`` chart where the exemplar uses one, else a HelmRepository."""
-    interval = (
-        like and _fact(like, "source interval")
-    ) or draft.conv.helm_repository_interval.value
+    interval = (learnt(like, "source interval")) or draft.conv.helm_repository_interval.value
     oci = op.chart.repository.startswith("oci://")
     version = op.chart.version
     note = (
@@ -109,7 +102,7 @@ def _source(
             "interval": interval,
             "url": f"{op.chart.repository.rstrip('/')}/{op.chart.name}",
         }
-        selector = _fact(like, "source layerSelector")
+        selector = learnt(like, "source layerSelector")
         if selector:
             spec["layerSelector"] = json.loads(selector)
         spec["ref"] = {"tag": version}
@@ -147,15 +140,13 @@ def _release(
     like: Exemplar | None,
     source_kind: str,
 ) -> tuple[dict[str, Any], dict[KeyPath, str]]:
-    interval = (
-        like and _fact(like, "HelmRelease interval")
-    ) or draft.conv.helm_release_interval.value
+    interval = (learnt(like, "HelmRelease interval")) or draft.conv.helm_release_interval.value
     spec: dict[str, Any] = {"interval": interval}
     comments: dict[KeyPath, str] = {}
     for key in ("install", "upgrade"):
-        learnt = like and _fact(like, f"HelmRelease {key}")
-        if learnt:
-            spec[key] = json.loads(learnt)
+        taught = learnt(like, f"HelmRelease {key}")
+        if taught:
+            spec[key] = json.loads(taught)
         else:
             spec[key] = {"remediation": {"retries": draft.conv.remediation_retries.value}}
     spec.update(chart_reference(op, source_kind))
@@ -164,11 +155,8 @@ def _release(
             f"chart {op.chart.name} {op.chart.version} is the newest version the catalog "
             "knows; pinned to it exactly"
         )
-    values: dict[str, Any] = {}
-    for dotted, value in op.values.items():
-        set_dotted(values, dotted, value)
-    if values:
-        spec["values"] = values
+    if op.values:
+        spec["values"] = nested_values(op.values)
     doc = {
         "apiVersion": "helm.toolkit.fluxcd.io/v2",
         "kind": "HelmRelease",

@@ -16,7 +16,7 @@ import posixpath
 from typing import Any
 
 from infrawright.model.conventions import version_style
-from infrawright.model.exemplar import Exemplar
+from infrawright.model.exemplar import Exemplar, file_of, learnt
 from infrawright.model.layout import Placement
 from infrawright.plan.model import AddHelmComponent
 from infrawright.render.draft import Draft, unwrap_review, wrap_review
@@ -24,8 +24,8 @@ from infrawright.render.emit import KeyPath, Quoted, dump
 from infrawright.render.shapes import (
     BUILT_IN_NAMESPACES,
     chart_reference,
+    nested_values,
     repository_name,
-    set_dotted,
 )
 
 
@@ -60,9 +60,7 @@ def overlay_component(
         kustomization["patches"] = [
             {"path": name, "target": {"kind": "HelmRelease", "name": op.release_name or c}}
         ]
-        spec_values: dict[str, Any] = {}
-        for dotted, value in values.items():
-            set_dotted(spec_values, dotted, value)
+        spec_values = nested_values(values)
         release_patch = {
             "apiVersion": "helm.toolkit.fluxcd.io/v2",
             "kind": "HelmRelease",
@@ -80,11 +78,6 @@ def _relative(overlay: str, base: str) -> str:
     return posixpath.relpath(base, overlay)
 
 
-def _fact(like: Exemplar | None, name: str) -> str | None:
-    found = like.fact(name) if like else None
-    return found.value if found else None
-
-
 def _labels(like: Exemplar | None, kind: str) -> dict[str, str]:
     prefix = f"{kind} label "
     return {
@@ -99,12 +92,12 @@ def _base(draft: Draft, op: AddHelmComponent, base: str, like: Exemplar | None) 
     notes = list(op.review)
     if like is not None:
         notes.append(f"written like {like.component} ({like.why})")
-    start = "---\n" if (_fact(like, "document start") or "---").startswith("---") else ""
+    start = "---\n" if (learnt(like, "document start") or "---").startswith("---") else ""
     if op.namespace not in BUILT_IN_NAMESPACES and draft.namespace_owner(op.namespace) is None:
         meta: dict[str, Any] = {"name": op.namespace}
         if labels := _labels(like, "Namespace"):
             meta["labels"] = labels
-        name = _file(like, "Namespace")
+        name = file_of(like, "Namespace")
         draft.put(
             f"{base}/{name}",
             start + dump({"apiVersion": "v1", "kind": "Namespace", "metadata": meta}, draft.style),
@@ -113,13 +106,13 @@ def _base(draft: Draft, op: AddHelmComponent, base: str, like: Exemplar | None) 
     oci = op.chart.repository.startswith("oci://")
     source_kind = "OCIRepository" if oci else "HelmRepository"
     source, comments = _source(draft, op, like, source_kind)
-    name = _file(like, source_kind)
+    name = file_of(like, source_kind)
     draft.put(f"{base}/{name}", start + dump(source, draft.style, comments))
     for note in comments.values():
         draft.review(f"{base}/{name}", unwrap_review(note))
     files.append(name)
     release = _release(draft, op, like, source_kind)
-    name = _file(like, "HelmRelease")
+    name = file_of(like, "HelmRelease")
     header = draft.review_header(f"{base}/{name}", notes)
     draft.put(f"{base}/{name}", start + dump(release, draft.style, header=header))
     files.append(name)
@@ -127,21 +120,16 @@ def _base(draft: Draft, op: AddHelmComponent, base: str, like: Exemplar | None) 
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
     }
-    if "kustomization.yaml" in (_fact(like, "namespace set by") or ""):
+    if "kustomization.yaml" in (learnt(like, "namespace set by") or ""):
         kustomization["namespace"] = op.namespace
     kustomization["resources"] = files
     draft.put(f"{base}/kustomization.yaml", dump(kustomization, draft.style))
 
 
-def _file(like: Exemplar | None, kind: str) -> str:
-    found = like.file_for(kind) if like else None
-    return found or f"{kind.lower()}.yaml"
-
-
 def _source(
     draft: Draft, op: AddHelmComponent, like: Exemplar | None, kind: str
 ) -> tuple[dict[str, Any], dict[KeyPath, str]]:
-    interval = _fact(like, "source interval") or draft.conv.helm_repository_interval.value
+    interval = learnt(like, "source interval") or draft.conv.helm_repository_interval.value
     version = op.chart.version
     exact = version_style(version) == "exact"
     if kind == "OCIRepository":
@@ -149,7 +137,7 @@ def _source(
             "interval": interval,
             "url": f"{op.chart.repository.rstrip('/')}/{op.chart.name}",
         }
-        selector = _fact(like, "source layerSelector")
+        selector = learnt(like, "source layerSelector")
         if selector:
             spec["layerSelector"] = json.loads(selector)
         spec["ref"] = {"tag": version} if exact else {"semver": Quoted(version)}
@@ -177,18 +165,15 @@ def _release(
     if labels := _labels(like, "HelmRelease"):
         meta["labels"] = labels
     spec: dict[str, Any] = {
-        "interval": _fact(like, "HelmRelease interval") or draft.conv.helm_release_interval.value
+        "interval": learnt(like, "HelmRelease interval") or draft.conv.helm_release_interval.value
     }
     spec.update(chart_reference(op, source_kind))
     for key in ("install", "upgrade"):
-        learnt = _fact(like, f"HelmRelease {key}")
-        if learnt:
-            spec[key] = json.loads(learnt)
-    values: dict[str, Any] = {}
-    for dotted, value in op.values.items():
-        set_dotted(values, dotted, value)
-    if values:
-        spec["values"] = values
+        taught = learnt(like, f"HelmRelease {key}")
+        if taught:
+            spec[key] = json.loads(taught)
+    if op.values:
+        spec["values"] = nested_values(op.values)
     return {
         "apiVersion": "helm.toolkit.fluxcd.io/v2",
         "kind": "HelmRelease",

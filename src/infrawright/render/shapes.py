@@ -232,6 +232,14 @@ def chart_reference(op: AddHelmComponent, source_kind: str) -> dict[str, Any]:
     }
 
 
+def nested_values(dotted: dict[str, Any]) -> dict[str, Any]:
+    """``{"a.b": 1}`` as the nested ``spec.values`` it means."""
+    out: dict[str, Any] = {}
+    for path, value in dotted.items():
+        set_dotted(out, path, value)
+    return out
+
+
 def set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
     parts = dotted.split(".")
     node = target

@@ -260,15 +260,21 @@ def _remaining(op: FixOrdering, findings: Iterable[Finding]) -> list[Finding]:
 
 def holds(op: FixOrdering, settled: Settled) -> Iterator[Check]:
     where = op.component or "the repository"
-    remaining = _remaining(op, settled.findings_after)
-    fixable = [f for f in remaining if f.fix in FIXES]
+    what = f"no ordering finding (IW003/IW004/IW005) with a mechanical fix remains in {where}"
+    return repaired(what, _remaining(op, settled.findings_after), FIXES)
+
+
+def repaired(statement: str, remaining: list[Finding], fixes: frozenset[str]) -> Iterator[Check]:
+    """A repair's post-conditions: no finding of ``remaining`` that one of ``fixes``
+    removes (``statement``), and each of the others left for a person."""
+    fixable = [f for f in remaining if f.fix in fixes]
     yield check(
-        f"no ordering finding (IW003/IW004/IW005) with a mechanical fix remains in {where}",
+        statement,
         not fixable,
         "; ".join(f"{f.location()}: {f.rule}: {f.message}" for f in fixable[:3]),
     )
     for f in remaining:
-        if f.fix not in FIXES:
+        if f.fix not in fixes:
             yield Check(f"{f.rule} at {f.location()} fixed", False, f.message, left=True)
 
 

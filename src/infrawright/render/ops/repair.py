@@ -15,14 +15,14 @@ from infrawright.model.flux import DURATION_FIELDS, HelmRelease
 from infrawright.plan.model import FixOrdering, Repair
 from infrawright.render.draft import Draft, Edit, Rendered, is_object, setting
 from infrawright.render.ops import fix_ordering
-from infrawright.render.ops.base import Check, Operation, Settled, check
+from infrawright.render.ops.base import Check, Operation, Settled
 from infrawright.render.splice import delete_key
 from infrawright.repo.documents import Document
 from infrawright.validate.formats import bad_durations, normalised
 from infrawright.validate.rules.iw006_banned_workarounds import banned_in_spec
 
 #: The mechanical fixes this operation makes (see ``Finding.fix``).
-FIXES = fix_ordering.FIXES | {"remove-workaround", "duration"}
+FIXES = fix_ordering.FIXES | frozenset({"remove-workaround", "duration"})
 
 
 def render(draft: Draft, op: Repair) -> None:
@@ -82,15 +82,9 @@ def holds(op: Repair, settled: Settled) -> Iterator[Check]:
         for f in settled.findings_after
         if op.component is None or fix_ordering.in_scope(op.component, f.concerns or (f.file,))
     ]
-    fixable = [f for f in remaining if f.fix in FIXES]
-    yield check(
-        f"no finding with a mechanical fix remains in {where}",
-        not fixable,
-        "; ".join(f"{f.location()}: {f.rule}: {f.message}" for f in fixable[:3]),
+    return fix_ordering.repaired(
+        f"no finding with a mechanical fix remains in {where}", remaining, FIXES
     )
-    for f in remaining:
-        if f.fix not in FIXES:
-            yield Check(f"{f.rule} at {f.location()} fixed", False, f.message, left=True)
 
 
 def scope(op: Repair, rendered: Rendered) -> set[str]:
