@@ -257,3 +257,28 @@ def test_a_cluster_that_deploys_no_component_is_left_alone(
     report = _implement(capsys, two_clusters, "we need metallb", "--dry-run")
     assert report["files"]["modified"] == ["clusters/local-kube/infrastructure.yaml"]
     assert "cluster_layers" not in report
+
+
+def test_removing_a_bundle_entry_is_never_a_false_no_op(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _real("fluxcd__flux2-kustomize-helm-example", tmp_path / "repo")
+    code = run(["implement", "--repo", str(root), "--json", "remove envoy-gateway"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == ExitCode.FINDINGS
+    assert report["status"] == "failed"
+    unmet = [c["statement"] for c in report["postconditions"] if not c["holds"]]
+    assert "cluster staging: no HelmRelease envoy-gateway is applied any more" in unmet
+    assert (root / "infrastructure/controllers/envoy-gateway.yaml").is_file()
+
+
+def test_a_folder_the_repository_lacks_is_not_invented(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _real("onedr0p__home-ops", tmp_path / "repo")
+    code = run(["implement", "--repo", str(root), "we need velero for backups"])
+    err = capsys.readouterr().err
+    assert code == ExitCode.USAGE
+    assert "kubernetes/apps/velero/kustomization.yaml does not exist" in err
+    assert "into namespace kube-system" in err
+    assert not (root / "kubernetes/apps/velero").exists()

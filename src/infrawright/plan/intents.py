@@ -119,6 +119,14 @@ def parse_removal(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operat
     found = mentioned(text, catalog, facts)
     if found is None:
         entry = match_catalog(catalog, text)
+        where = facts.running_elsewhere(entry.name) if entry else None
+        if entry is not None and where is not None:  # it runs, only not as a component
+            raise NotUnderstoodError(
+                f"request understood as removing {entry.name}, but it runs here from "
+                f"{where}, outside the components folder {facts.components_dir}/, which is "
+                "the only place infrawright removes components from",
+                hint=f"remove it by hand: {where} and the entry that lists it",
+            )
         name = entry.name if entry else _first_label_after(low, _REMOVE)
         if name is None:
             return None

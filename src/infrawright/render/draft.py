@@ -173,6 +173,13 @@ class Draft:
     def list_in_kustomization(self, folder: str, entry: str) -> None:
         """Add ``entry`` to ``folder/kustomization.yaml`` resources unless it is there."""
         rel = f"{folder}/kustomization.yaml"
+        if rel not in self.changes.files and not (self.model.root / rel).is_file():
+            raise InfrawrightError(
+                f"{rel} does not exist, so nothing would apply {entry}; infrawright adds to "
+                "the folders the repository has and does not invent new ones",
+                hint="name a namespace or folder the repository has, e.g. "
+                '"... into namespace kube-system"',
+            )
         text = self.text(rel)
         index = find_document(text, lambda d: isinstance(d, dict))
         if index is None:

@@ -118,6 +118,14 @@ def holds(op: RemoveComponent, settled: Settled) -> Iterator[Check]:
         not users,
         f"still depended on by {', '.join(users)}",
     )
+    releases = sorted(
+        f"{label} ({r.doc.file})" for label, r in settled.releases() if r.name == op.component
+    )
+    yield check(
+        f"no HelmRelease {op.component} is applied any more",
+        not releases,
+        f"still applied by {', '.join(releases)}",
+    )
     prefixes = tuple(f"{model.config.components_dir.strip('/')}/{n}/" for n in names)
     files = sorted(rel for rel in model.files if rel.startswith(prefixes))
     yield check(
