@@ -166,6 +166,7 @@ def test_a_removal_holds(repo: Path) -> None:
     assert set(_statements(outcome, holding=True)) == {
         "no Flux Kustomization of kong remains",
         "nothing depends on kong",
+        "no HelmRelease kong is applied any more",
         "no file of kong's folders remains",
         "nothing changed beyond the components it names",
     }
