@@ -116,11 +116,20 @@ def own_cache() -> None:
     os.environ.pop(CACHE_ENV, None)
 
 
-def warm_cache(repo: Path, scratch: Path, crd_dirs: Sequence[Path]) -> Path:
-    """A cache directory filled by one ``infrawright validate`` of ``repo`` (not timed)."""
+def warm_cache(
+    repo: Path,
+    scratch: Path,
+    crd_dirs: Sequence[Path],
+    argv: Sequence[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> Path:
+    """A cache directory filled by one ``infrawright validate`` of ``repo`` (not timed):
+    this environment's console script, or ``argv`` (a validate of ``repo``) run in
+    ``env``."""
     folder = Path(tempfile.mkdtemp(prefix="cache-", dir=scratch))
-    argv = [console_script("infrawright"), "validate", "--repo", str(repo), *crd_args(crd_dirs)]
-    run_checked(argv, env={**os.environ, CACHE_ENV: str(folder)})
+    if argv is None:
+        argv = [console_script("infrawright"), "validate", "--repo", str(repo)]
+    run_checked([*argv, *crd_args(crd_dirs)], env={**(env or os.environ), CACHE_ENV: str(folder)})
     return folder
 
 

@@ -21,7 +21,6 @@ medians) go to stdout, progress to stderr.
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import shutil
 import subprocess
@@ -29,74 +28,36 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from benchlib import (
-    CACHE_ENV,
-    PROJECT,
     Stats,
     code_note,
     example_repo,
     machine_note,
     own_cache,
-    run_checked,
     say,
     table,
 )
+from trees import Tree, checked_out, this_tree
 
-#: How each command is started: the console scripts' entry points, called from ``-c`` so
-#: that ``PYTHONPATH`` picks the tree (an installed console script would import the
-#: installed package).
-INFRAWRIGHT = (
-    "import sys; from infrawright.cli.app import main; sys.argv[0] = 'infrawright'; main()"
-)
-IMPLEMENT = (
-    "import sys; from infrawright.cli.app import implement_main; "
-    "sys.argv[0] = 'implement-infra'; implement_main()"
-)
+
+def commands(repo: Path, tree: Tree) -> dict[str, list[str]]:
+    return {
+        "infrawright --version": tree.infrawright("--version"),
+        "validate (example)": tree.infrawright("validate", "--repo", str(repo)),
+        "implement --dry-run (example)": tree.implement(
+            "--dry-run", "--repo", str(repo), "we need metallb"
+        ),
+        "implement start (planner + catalog)": [sys.executable, "-c", PLANNER_START],
+    }
+
+
+#: What the start of ``implement-infra`` imports and reads.
 PLANNER_START = (
     "from infrawright.plan.rules import plan_request; "
     "from infrawright.catalog import builtin_catalog; builtin_catalog()"
 )
-
-
-@dataclass(frozen=True)
-class Tree:
-    """One version of infrawright: where its ``src`` is and its own warm cache."""
-
-    label: str
-    src: Path
-    cache: Path
-
-    def env(self) -> dict[str, str]:
-        return {**os.environ, "PYTHONPATH": str(self.src), CACHE_ENV: str(self.cache)}
-
-
-def commands(repo: Path) -> dict[str, list[str]]:
-    py = sys.executable
-    return {
-        "infrawright --version": [py, "-c", INFRAWRIGHT, "--version"],
-        "validate (example)": [py, "-c", INFRAWRIGHT, "validate", "--repo", str(repo)],
-        "implement --dry-run (example)": [
-            py,
-            "-c",
-            IMPLEMENT,
-            "--dry-run",
-            "--repo",
-            str(repo),
-            "we need metallb",
-        ],
-        "implement start (planner + catalog)": [py, "-c", PLANNER_START],
-    }
-
-
-def check_tree(tree: Tree) -> None:
-    """The tree's own package is the one imported (not the installed one)."""
-    probe = [sys.executable, "-c", "import infrawright; print(infrawright.__file__)"]
-    found = subprocess.run(probe, capture_output=True, text=True, env=tree.env(), check=True)
-    if not Path(found.stdout.strip()).resolve().is_relative_to(tree.src.resolve()):
-        raise SystemExit(f"{tree.label}: imports {found.stdout.strip()}, not {tree.src}")
 
 
 def time_once(argv: Sequence[str], env: dict[str, str]) -> float:
@@ -126,46 +87,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     start_load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="infrawright-bench-") as tmp:
         scratch = Path(tmp)
-        trees = [Tree("this checkout", PROJECT / "src", scratch / "cache-this")]
-        if args.against:
-            checkout = scratch / "against"
-            run_checked(
-                ["git", "-C", str(PROJECT), "worktree", "add", "--detach", str(checkout),
-                 args.against]
-            )  # fmt: skip
-            trees.append(Tree(args.against, checkout / "src", scratch / "cache-against"))
-        try:
-            return _measure(trees, scratch, args.runs, start_load)
-        finally:
-            if args.against:
-                subprocess.run(
-                    ["git", "-C", str(PROJECT), "worktree", "remove", "--force",
-                     str(scratch / "against")],
-                    check=False,
-                )  # fmt: skip
+        if not args.against:
+            return _measure([this_tree()], scratch, args.runs, start_load)
+        with checked_out(args.against, scratch) as other:
+            return _measure([this_tree(), other], scratch, args.runs, start_load)
 
 
 def _measure(trees: list[Tree], scratch: Path, runs: int, start_load: float) -> int:
     repo = example_repo(scratch)
-    cmds = commands(repo)
+    caches = {t.label: scratch / f"cache-{i}" for i, t in enumerate(trees)}
     for tree in trees:
-        check_tree(tree)
-        compileall.compile_dir(str(tree.src / "infrawright"), quiet=1)
-        tree.cache.mkdir()
+        tree.prepare()
+        caches[tree.label].mkdir()
         say(f"{tree.label}: warming its cache")
-        for argv in cmds.values():
-            time_once(argv, tree.env())
+        for argv in commands(repo, tree).values():
+            time_once(argv, tree.env(caches[tree.label]))
     times: dict[tuple[str, str], list[float]] = {}
+    names = list(commands(repo, trees[0]))
     for run in range(runs):
         say(f"run {run + 1}/{runs}")
-        for name, argv in cmds.items():
+        for name in names:
             for tree in trees if run % 2 == 0 else reversed(trees):
-                times.setdefault((name, tree.label), []).append(time_once(argv, tree.env()))
+                argv = commands(repo, tree)[name]
+                elapsed = time_once(argv, tree.env(caches[tree.label]))
+                times.setdefault((name, tree.label), []).append(elapsed)
     headers = ["command", *(t.label for t in trees)]
     if len(trees) == 2:
         headers.append("difference")
     rows = []
-    for name in cmds:
+    for name in names:
         stats = [Stats(tuple(times[(name, t.label)])) for t in trees]
         row = [name, *(cell(s) for s in stats)]
         if len(stats) == 2:

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/validate.py [--runs 5] [--large-runs 3] [--sizes 100 1000]
                                        [--cache cold|warm|both] [--seed 0] [--crd-dir DIR]
+                                       [--against REV]
 
 Every run times, on the same repository:
 
@@ -20,6 +21,14 @@ before the edit.
 (``load_repo`` + ``validate``, process start and imports excluded). Copies (repository and
 caches) are made before the clock starts and deleted after it stops. The report gives
 medians (min–max), the ratios a/b and a/c, and the issue's goals at N = 1,000.
+
+With ``--against REV`` every infrawright column is also timed for that git revision of
+this repository (checked out in a temporary folder, see bench/trees.py), the two trees'
+runs interleaved (their order alternating run by run) so that a slow moment of the
+machine hits both; each tree fills its own warm caches. Both trees then run in new
+processes through ``PYTHONPATH``, in-process meaning a child that imports infrawright,
+looks up kustomize and reads the catalog before its clock starts. A second table gives
+each state's medians side by side and how much slower (+) or faster (-) this checkout is.
 """
 
 from __future__ import annotations
@@ -27,9 +36,10 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -59,6 +69,7 @@ from benchlib import (
     use_cache,
     warm_cache,
 )
+from trees import Tree, checked_out, this_tree
 
 from infrawright.build.builds import has_kustomization_file
 from infrawright.build.kustomize import find_kustomize
@@ -84,6 +95,28 @@ STATES = {
 }
 SUB = "subprocess"
 INPROC = "in-process"
+#: The slowdown issue 14 allows against the revision before it, at N = GOAL_SIZE.
+SLOWER_GOAL = 0.10
+
+#: ``load_repo`` + ``validate`` timed in a child of one tree (``--against``): arguments
+#: REPO [CRD_DIR...]; prints the seconds.
+TIMED_CHILD = """
+import sys, time
+from pathlib import Path
+from infrawright.build.kustomize import find_kustomize
+from infrawright.catalog import builtin_catalog
+from infrawright.model.loader import load_repo
+from infrawright.validate.engine import validate
+find_kustomize()
+builtin_catalog()
+repo, crd_dirs = Path(sys.argv[1]), [Path(a) for a in sys.argv[2:]]
+start = time.perf_counter()
+result = validate(load_repo(repo), crd_dirs=crd_dirs)
+elapsed = time.perf_counter() - start
+if result.errors:
+    raise SystemExit(f"{repo}: {len(result.errors)} error finding(s), e.g. {result.errors[0]}")
+print(elapsed)
+"""
 
 
 @dataclass
@@ -142,38 +175,65 @@ def validate_in_process(repo: Path, crd_dirs: Sequence[Path]) -> None:
 
 
 def time_state(
-    times: Times, state: str, repo: Path, filled: Path | None, opts: argparse.Namespace
+    times: Times,
+    state: str,
+    repo: Path,
+    filled: Path | None,
+    opts: argparse.Namespace,
+    tree: Tree | None = None,
 ) -> None:
     """Validate ``repo`` once as a subprocess and once in-process, each with a new cache
     directory: empty, or a copy of ``filled`` (made before the clock starts, deleted
-    after it stops)."""
+    after it stops). With a ``tree`` (``--against``) both run that tree in a child."""
     cache_dir = use_cache(opts.scratch, filled)
     try:
-        child = run_measured(validate_argv(repo, opts.crd_dir), env=dict(os.environ))
+        argv = validate_argv(repo, opts.crd_dir)
+        if tree is not None:
+            argv = tree.infrawright(*argv[1:])
+        env = dict(os.environ) if tree is None else tree.env()
+        child = run_measured(argv, env=env)
     finally:
         shutil.rmtree(cache_dir)
     times.add(f"{state} {SUB}", child.seconds)
     times.add_memory(state, child.max_rss_bytes)
     cache_dir = use_cache(opts.scratch, filled)
     try:
-        times.add(f"{state} {INPROC}", timed(partial(validate_in_process, repo, opts.crd_dir)))
+        if tree is None:
+            seconds = timed(partial(validate_in_process, repo, opts.crd_dir))
+        else:
+            seconds = in_child(tree, repo, opts.crd_dir)
+        times.add(f"{state} {INPROC}", seconds)
     finally:
         shutil.rmtree(cache_dir)
 
 
-def warm_runs(times: Times, base: Path, run: int, opts: argparse.Namespace) -> None:
+def in_child(tree: Tree, repo: Path, crd_dirs: Sequence[Path]) -> float:
+    """``load_repo`` + ``validate`` of ``tree`` timed inside a new process (imports and
+    start excluded), in the cache directory set in this process."""
+    argv = [sys.executable, "-c", TIMED_CHILD, str(repo), *map(str, crd_dirs)]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=tree.env(), check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{tree.label}: in-process validate of {repo} failed:\n{proc.stderr}")
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def warm_runs(
+    times: Times, base: Path, run: int, opts: argparse.Namespace, tree: Tree | None = None
+) -> None:
     """The warm states, in the order the path-keyed caches need: copy the pristine
     repository to P, fill a cache C with an untimed validate of P, time P unchanged,
     change one component in P, time P again; every timed run gets its own copy of C.
     Then P and C are deleted."""
     copy = fresh_copy(base, opts.scratch)
-    filled = warm_cache(copy, opts.scratch, opts.crd_dir)
+    argv = None if tree is None else tree.infrawright("validate", "--repo", str(copy))
+    env = None if tree is None else tree.env()
+    filled = warm_cache(copy, opts.scratch, opts.crd_dir, argv, env)
     try:
-        time_state(times, UNCHANGED, copy, filled, opts)
+        time_state(times, UNCHANGED, copy, filled, opts, tree)
         name = change_component(copy, run, opts.seed)
         times.changed.append(name)
         say(f"{times.label} run {run + 1}: changed {name}")
-        time_state(times, CHANGED, copy, filled, opts)
+        time_state(times, CHANGED, copy, filled, opts, tree)
     finally:
         shutil.rmtree(copy.parent)
         shutil.rmtree(filled)
@@ -197,6 +257,30 @@ def bench_repo(label: str, repo: Path, runs: int, opts: argparse.Namespace) -> T
     for i in range(runs):
         one_run(times, repo, folders, i, opts)
         latest = ", ".join(f"{name} {values[-1]:.2f} s" for name, values in times.columns.items())
+        say(f"{label} run {i + 1}/{runs}: {latest}")
+    return times
+
+
+def compare_repo(
+    label: str, repo: Path, runs: int, trees: Sequence[Tree], opts: argparse.Namespace
+) -> dict[str, Times]:
+    """Every column for each tree, run by run, the trees' order alternating; the seed's
+    way once per run (in the first tree's Times)."""
+    folders = kustomization_folders(repo)
+    times = {t.label: Times(label, len(folders)) for t in trees}
+    for i in range(runs):
+        for tree in trees if i % 2 == 0 else list(reversed(trees)):
+            t = times[tree.label]
+            if COLD in opts.states:
+                time_state(t, COLD, repo, None, opts, tree)
+            if CHANGED in opts.states:
+                warm_runs(t, repo, i, opts, tree)
+        times[trees[0].label].add(SEED, timed(partial(seed_way, folders, kustomize_argv())))
+        latest = ", ".join(
+            f"{tree.label} {column} {values[-1]:.2f} s"
+            for tree in trees
+            for column, values in times[tree.label].columns.items()
+        )
         say(f"{label} run {i + 1}/{runs}: {latest}")
     return times
 
@@ -301,6 +385,44 @@ def report(results: Sequence[Times], states: Sequence[str], argv: Sequence[str])
     )
 
 
+def comparison_table(
+    results: Sequence[dict[str, Times]], this: str, other: str, states: Sequence[str]
+) -> str:
+    """Each state's medians for both trees and this checkout's difference, in %."""
+    headers = ["repository", "run", "column", this, other, "this vs other"]
+    rows = []
+    for times in results:
+        for state in states:
+            for column in (SUB, INPROC):
+                mine = times[this].stats(f"{state} {column}")
+                theirs = times[other].stats(f"{state} {column}")
+                diff = (mine.median - theirs.median) / theirs.median * 100
+                rows.append(
+                    [times[this].label, STATES[state], column, mine.cell(), theirs.cell(),
+                     f"{diff:+.1f}%"]
+                )  # fmt: skip
+    return table(headers, rows)
+
+
+def slower_lines(
+    results: Sequence[dict[str, Times]], this: str, other: str, states: Sequence[str]
+) -> list[str]:
+    """Issue 14's goal: at N = GOAL_SIZE no state more than SLOWER_GOAL slower."""
+    label = f"generated-{GOAL_SIZE}"
+    times = next((r for r in results if r[this].label == label), None)
+    if times is None:
+        return [f"not slower by more than {SLOWER_GOAL:.0%} at N = {GOAL_SIZE}: not judged"]
+    lines = [f"not slower than {other} by more than {SLOWER_GOAL:.0%} at N = {GOAL_SIZE}:"]
+    for state in states:
+        for column in (SUB, INPROC):
+            mine = times[this].stats(f"{state} {column}").median
+            theirs = times[other].stats(f"{state} {column}").median
+            ratio = mine / theirs - 1
+            verdict = "met" if ratio <= SLOWER_GOAL else "NOT met"
+            lines.append(f"- {STATES[state]}, {column}: {ratio:+.1%}: {verdict}")
+    return lines
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Time infrawright validate against the seed.")
     parser.add_argument("--runs", type=int, default=5, help="runs on the example and small repos")
@@ -325,6 +447,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=[],
         help=f"passed to validate (e.g. {SHARED_CRDS})",
     )
+    parser.add_argument(
+        "--against", metavar="REV", help="also time this git revision, runs interleaved"
+    )
     args = parser.parse_args(argv)
     caches = list(CACHE_MODES) if args.cache == "both" else [args.cache]
     args.states = [COLD] * ("cold" in caches) + [CHANGED, UNCHANGED] * ("warm" in caches)
@@ -338,20 +463,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     byte_compile()
     find_kustomize()
     builtin_catalog()
-    results: list[Times] = []
     with tempfile.TemporaryDirectory(prefix="infrawright-bench-") as tmp:
         opts.scratch = Path(tmp)
-        example = example_repo(Path(tempfile.mkdtemp(dir=tmp)))
-        results.append(bench_repo("example", example, opts.runs, opts))
-        for size in opts.sizes:
-            repo = generated_repo(Path(tempfile.mkdtemp(dir=tmp)), size, opts.seed)
-            runs = opts.large_runs if size >= 1000 else opts.runs
-            results.append(bench_repo(f"generated-{size}", repo, runs, opts))
+        if opts.against:
+            with checked_out(opts.against, opts.scratch) as other:
+                compared = run_compared(opts, [this_tree(), other])
+        else:
+            results = [bench_repo(label, repo, runs, opts) for label, repo, runs in repos(opts)]
         os.environ.pop(CACHE_ENV, None)
-    print(report(results, opts.states, kustomize_argv()))
+    if opts.against:
+        first = [times[this_tree().label] for times in compared]
+        print(report(first, opts.states, kustomize_argv()))
+        print()
+        print(f"this checkout beside {opts.against}, medians (min–max), runs interleaved:")
+        labels = (this_tree().label, opts.against)
+        print(comparison_table(compared, *labels, opts.states))
+        print("\n".join(slower_lines(compared, *labels, opts.states)))
+    else:
+        print(report(results, opts.states, kustomize_argv()))
     print(machine_note(start_load))
     print(code_note())
     return 0
+
+
+def repos(opts: argparse.Namespace) -> Iterator[tuple[str, Path, int]]:
+    """The repositories timed, made as they are needed: the example, then one generated
+    repository per size."""
+    yield "example", example_repo(Path(tempfile.mkdtemp(dir=opts.scratch))), opts.runs
+    for size in opts.sizes:
+        repo = generated_repo(Path(tempfile.mkdtemp(dir=opts.scratch)), size, opts.seed)
+        yield f"generated-{size}", repo, opts.large_runs if size >= 1000 else opts.runs
+
+
+def run_compared(opts: argparse.Namespace, trees: Sequence[Tree]) -> list[dict[str, Times]]:
+    for tree in trees:
+        tree.prepare()
+    return [compare_repo(label, repo, runs, trees, opts) for label, repo, runs in repos(opts)]
 
 
 if __name__ == "__main__":
