@@ -26,6 +26,7 @@ from infrawright.progress import phase
 from infrawright.render.changeset import Changeset, Review
 from infrawright.render.draft import Draft, Rendered
 from infrawright.render.ops import Check, Settled, postconditions, render_plan
+from infrawright.render.ops.invariants import invariants
 from infrawright.repo.listing import LINK, scan
 from infrawright.validate.engine import ValidationResult, kept_builds, validate
 from infrawright.validate.finding import Finding
@@ -74,6 +75,12 @@ class Outcome:
         return [c for c in self.checks if not c.holds and not c.left]
 
     @property
+    def hand_written(self) -> bool:
+        """A change written file by file, with no Plan: what the request meant was not
+        checked, only that it validates and keeps what any change must keep."""
+        return self.plan is None and not self.changes.is_empty()
+
+    @property
     def left(self) -> list[Check]:
         """What the change could not do mechanically: an applied (or dry-run) change with
         something left is partial, and the report lists what."""
@@ -101,6 +108,7 @@ class Outcome:
                 "command": self.recreate_command if self.recreate_reasons else "",
             },
             "postconditions": [c.to_dict() for c in self.checks],
+            "request_checked": not self.hand_written,
             "session": self.session,
             "diff": self.diff,
             "error": self.error,
@@ -343,9 +351,8 @@ def settle(
     outcome.deleted = changes.deleted()
     say("Validating with kustomize build and the repository's rules...")
     _after, result = validate_in_scratch(model, changes, crd_dirs, before, copy)
-    if outcome.plan is not None:
-        with phase("post-conditions"):
-            outcome.checks = _checked(outcome.plan, before, result, outcome)
+    with phase("post-conditions"):
+        outcome.checks = _checked(outcome.plan, before, result, outcome)
     known = {_key(f) for f in before.findings}
     outcome.new_findings = [f for f in result.findings if _key(f) not in known]
     remaining = {_key(f) for f in result.findings}
@@ -412,8 +419,7 @@ def _validate_in_cluster(
         for f in result.findings
         if _key(f) not in known
     )
-    if outcome.plan is not None:
-        outcome.checks.extend(_in_cluster(model, _checked(outcome.plan, before, result, outcome)))
+    outcome.checks.extend(_in_cluster(model, _checked(outcome.plan, before, result, outcome)))
     reasons = recreate_reasons(before.analysis, result.analysis, outcome.changes.files)
     outcome.recreate_reasons.extend(f"cluster {model.cluster}: {r}" for r in reasons)
     outcome.cluster_layers[str(model.cluster)] = dict(result.analysis.graph.layers)
@@ -430,8 +436,10 @@ def _not_asked(outcome: Outcome) -> str:
 
 
 def _checked(
-    plan: Plan, before: ValidationResult, after: ValidationResult, outcome: Outcome
+    plan: Plan | None, before: ValidationResult, after: ValidationResult, outcome: Outcome
 ) -> list[Check]:
+    """The plan's post-conditions on the validated tree; for a change written without a
+    plan, what any change must keep (:func:`invariants`)."""
     rendered = Rendered(
         outcome.changes,
         outcome.added,
@@ -443,4 +451,4 @@ def _checked(
     settled = Settled(
         before.analysis, after.analysis, before.findings, after.findings, outcome.changes, rendered
     )
-    return postconditions(plan, settled)
+    return postconditions(plan, settled) if plan is not None else list(invariants(settled))

@@ -15,6 +15,10 @@ def print_outcome(outcome: Outcome, console: Printer) -> None:
     }[outcome.status]
     if outcome.left and outcome.status == "applied":
         title = f"Infrastructure Implementation Partial ({len(outcome.left)} left for you)"
+    elif outcome.hand_written and outcome.status in ("applied", "dry-run"):
+        # Without a Plan nothing states what the request meant: never "Complete".
+        done = "applied" if outcome.status == "applied" else "validated (dry run: nothing written)"
+        title = f"Hand-written change {done}; the request itself was not checked"
     console.print(f"## {title}\n", highlight=False)
     console.print(f"Request: {escape(outcome.request)}\n", highlight=False)
     for note in outcome.plan.notes if outcome.plan else ():
@@ -110,7 +114,18 @@ def print_outcome(outcome: Outcome, console: Printer) -> None:
 
 def _print_checks(outcome: Outcome, console: Printer) -> None:
     """What the request asked for, checked on the changed tree: ✅ holds, ❌ does not
-    (nothing written), ⚠️ left for a person (the change is partial)."""
+    (nothing written), ⚠️ left for a person (the change is partial). A hand-written
+    change says what was checked instead of the request."""
+    if outcome.hand_written and outcome.status in ("applied", "dry-run"):
+        console.print()
+        console.print("### What was checked (a hand-written change has no plan)", highlight=False)
+        console.print(
+            "- ⚠️ not checked: that these files do what the request asked; review the diff",
+            highlight=False,
+        )
+        console.print(
+            "- ✅ it builds and adds no finding of the repository's rules", highlight=False
+        )
     if not outcome.checks:
         return
     console.print()
