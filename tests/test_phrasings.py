@@ -569,6 +569,31 @@ ROWS: list[Row] = [
         "set kong frobulation to 3",
         Refused("no key in its HelmRelease values", InfrawrightError),
     ),
+    # a key named outright that the release does not set yet: set, with a REVIEW note
+    (EX, "set kong replicaCount to 3", [op("set-values", "kong", values={"replicaCount": 3})]),
+    (EX, "set kong's replicaCount to 3", [op("set-values", "kong", values={"replicaCount": 3})]),
+    # --- every word of an install accounted for: what it would drop is refused ----------
+    *forms(EX, "install metallb with 3 replicas", Refused("but 'with 3 replicas' asks")),
+    (EX, "we need external-dns with debug logging", Refused("'with debug logging'")),
+    (EX, "add metallb in HA mode", Refused("'in ha mode'")),
+    (EX, "install redis for orders with 3 replicas", Refused("'with 3 replicas'")),
+    (EX, "set up backups for the postgres database", Refused("'backups' is not a change")),
+    # what runs already, asked to change in words no parser reads: not "nothing to do"
+    *forms(EX, "upgrade kong", Refused("kong runs here already (component kong)")),
+    (EX, "scale kong to 3", Refused("'scale kong to 3' is not a change")),
+    (EX, "enable tls for kong", Refused("'enable tls for kong' is not a change")),
+    (EX, "give kong 3 replicas", Refused("is not a change the planner understands")),
+    (RN, "upgrade kong", Refused("kong runs here already (component edge)")),
+    (EX, "install prometheus with 30 days of retention in HA", Refused("'in ha'")),
+    # one more copy of what runs: refused, whatever the words
+    *forms(
+        EX, "add another cert-manager", Refused("never installs a second copy", InfrawrightError)
+    ),
+    (EX, "install an extra kong", Refused("never installs a second copy", InfrawrightError)),
+    (RN, "we need a second kong", Refused("(component edge)", InfrawrightError)),
+    # "the cluster" names no cluster
+    (EX, "install metallb to the cluster", [helm("metallb")]),
+    (EX, "deploy kyverno in the cluster", [helm("kyverno")]),
 ]
 
 
@@ -644,3 +669,15 @@ def test_an_unknown_product_names_the_chart_form() -> None:
         plan(EXAMPLE, "install frobnicator")
     assert err.value.hint is not None
     assert '--chart URL/CHART --version V "install frobnicator"' in err.value.hint
+
+
+def test_an_upgrade_without_a_version_says_how_to_give_one() -> None:
+    facts, catalog = _facts(EXAMPLE)
+    with pytest.raises(NotUnderstoodError) as err:
+        plan_request("upgrade kong", catalog, facts=facts)
+    kong = catalog.get("kong")
+    assert kong is not None and kong.chart is not None
+    assert (err.value.hint or "").startswith(
+        f'give the version: "upgrade kong to X.Y.Z" or "upgrade kong to latest" '
+        f"(the catalog's newest: {kong.chart.version})"
+    )

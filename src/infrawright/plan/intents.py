@@ -179,7 +179,12 @@ def parse_values(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operati
         raw = duration(spoken).value
     elif re.fullmatch(r"\d+(?:ms|[smhdwy])", raw, re.IGNORECASE):
         raw = raw.lower()  # a duration: Prometheus reads only lower-case units
+    what = _without_name(what, found.name)
     path = _values_path(what, found)
+    if path is None and _KEY.fullmatch(what.strip()):
+        # A key named outright that the release does not set yet ("replicaCount"); the
+        # renderer's REVIEW note says it was not set before.
+        path = what.strip()
     if path is None:
         raise InfrawrightError(
             f"{found.name}: no key in its HelmRelease values matches {what!r}",
@@ -187,6 +192,17 @@ def parse_values(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operati
             f'prometheus.prometheusSpec.retention to 15d"',
         )
     return (SetValues(component=found.name, values={path: _scalar(raw)}),)
+
+
+#: A values key named outright: camelCase or with an underscore ("replicaCount").
+_KEY = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][A-Za-z0-9]*|_[A-Za-z0-9_]+)+")
+
+
+def _without_name(what: str, name: str) -> str:
+    """The words of a values change without the component's own name ("kong
+    replicaCount" -> "replicaCount"; "kong's replicaCount" too)."""
+    kept = [w for w in what.split() if w.lower().removesuffix("'s") != name.lower()]
+    return " ".join(kept) or what
 
 
 _REPAIR = re.compile(

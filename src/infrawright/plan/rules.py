@@ -15,6 +15,7 @@ from msgspec import structs
 from infrawright.catalog import Catalog, CatalogEntry
 from infrawright.errors import InfrawrightError
 from infrawright.plan.charturl import chart_in_text
+from infrawright.plan.coverage import refuse_unaccounted
 from infrawright.plan.facts import RepoFacts
 from infrawright.plan.instances import instance_ops, wants_instance
 from infrawright.plan.intents import PARSERS, POLICY
@@ -148,6 +149,10 @@ def plan_request(
     return Plan(request=text, ops=tuple(ops), notes=tuple(notes), clusters=slots.clusters)
 
 
+#: Words that ask for one more copy of what runs already.
+_SECOND = re.compile(r"\b(?:another|second|extra|additional|one more|2nd)\b")
+
+
 def _plan_one(text: str, catalog: Catalog, facts: RepoFacts) -> Plan:
     """One operation (or an operator and its instance) for a request naming one product."""
     entry = match_catalog(catalog, text)
@@ -156,6 +161,9 @@ def _plan_one(text: str, catalog: Catalog, facts: RepoFacts) -> Plan:
         if ops:
             return Plan(request=text, ops=ops)
     refuse_unknown_product(text, catalog, facts)
+    if entry is not None and entry.chart is not None:
+        running = facts.by_catalog(entry.name)
+        refuse_unaccounted(text, entry, running.name if running else None)
     if entry is not None and entry.chart is not None and wants_instance(text, entry):
         return Plan(request=text, ops=instance_ops(text, entry, facts, helm_op(entry)))
     if entry is not None and entry.chart is not None:
@@ -165,6 +173,13 @@ def _plan_one(text: str, catalog: Catalog, facts: RepoFacts) -> Plan:
             raise InfrawrightError(
                 f"{entry.name} already runs here ({where}); nothing installed",
                 hint=f"infrawright never installs a second copy; to change it, edit {where}",
+            )
+        if running is not None and _SECOND.search(text.lower()):
+            raise InfrawrightError(
+                f"request {text!r}: {entry.name} runs here already (component "
+                f"{running.name}); infrawright never installs a second copy of it",
+                hint=f'to change it, ask for the change ("set {running.name} <key> to '
+                f'<value>"), or edit its component {running.name}',
             )
         if running is not None and running.name != entry.name:
             # Never a second copy of what the repository runs, whatever its folder is

@@ -79,6 +79,25 @@ ENVIRONMENTS = frozenset(
 )
 
 _NAME = r"[a-z0-9][a-z0-9-]*"
+#: Words in a cluster's place that name none ("to the cluster", "on every cluster").
+_NOT_NAMES = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "our",
+        "my",
+        "your",
+        "every",
+        "each",
+        "all",
+        "any",
+        "same",
+        "one",
+    ]
+)
 _NAMES = rf"(?P<names>{_NAME}(?:\s*(?:,|&|\band\b|,\s*and\b)\s*{_NAME})*)"
 _ON = r"(?:(?:but\s+)?only\s+)?\b(?:on|in|to|onto|across|for)\s+(?:both\s+)?(?:the\s+)?"
 _CLUSTER_FORMS = (
@@ -256,8 +275,8 @@ def read_slots(text: str, clusters: Iterable[str] = (), products: Iterable[str] 
                 continue
             if m.group(0).lower().lstrip().startswith("for") and i == 2:
                 continue  # "for dev" names an app as often as a cluster
-            if any(n in not_clusters for n in got):
-                continue
+            if any(n in not_clusters or n in _NOT_NAMES for n in got):
+                continue  # "to the cluster", "on every cluster": no cluster named
             names += [n for n in got if n not in names]
             spans.append(m.span())
     unknown = tuple(n for n in names if known and n not in known)
