@@ -24,7 +24,6 @@ ENTRIES = sorted(builtin_catalog().entries)
 #
 #: Facts without evidence, by entry.
 UNVERIFIED: dict[str, frozenset[str]] = {
-    "cert-manager": frozenset({"chart"}),
     "cilium": frozenset({"provides"}),
     "cloudnative-pg": frozenset({"provides"}),
     "descheduler": frozenset({"chart", "pss"}),
