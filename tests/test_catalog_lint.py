@@ -25,7 +25,6 @@ ENTRIES = sorted(builtin_catalog().entries)
 #: Facts without evidence, by entry.
 UNVERIFIED: dict[str, frozenset[str]] = {
     "cilium": frozenset({"provides"}),
-    "eck-operator": frozenset({"chart"}),
     "envoy-gateway": frozenset({"provides", "pss"}),
     "external-dns": frozenset({"pss"}),
     "external-secrets": frozenset({"provides", "pss", "webhooks"}),
