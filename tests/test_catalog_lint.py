@@ -27,7 +27,7 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "cilium": frozenset({"provides"}),
     "envoy-gateway": frozenset({"provides", "pss"}),
     "external-dns": frozenset({"pss"}),
-    "external-secrets": frozenset({"provides", "pss", "webhooks"}),
+    "external-secrets": frozenset({"provides"}),
     "falco": frozenset({"chart", "pss"}),
     "gatekeeper": frozenset({"chart"}),
     "ingress-nginx": frozenset({"pss", "webhooks"}),
