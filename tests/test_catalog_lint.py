@@ -28,7 +28,6 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "envoy-gateway": frozenset({"provides", "pss"}),
     "external-dns": frozenset({"pss"}),
     "external-secrets": frozenset({"provides"}),
-    "ingress-nginx": frozenset({"pss", "webhooks"}),
     "istio-base": frozenset({"provides"}),
     "keda": frozenset({"pss"}),
     "kong": frozenset({"chart", "provides", "pss", "webhooks"}),
