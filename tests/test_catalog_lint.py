@@ -29,7 +29,6 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "external-dns": frozenset({"pss"}),
     "external-secrets": frozenset({"provides"}),
     "istio-base": frozenset({"provides"}),
-    "keda": frozenset({"pss"}),
     "kong": frozenset({"chart", "provides", "pss", "webhooks"}),
     "kube-prometheus-stack": frozenset({"pss"}),
     "kyverno": frozenset({"chart", "provides", "pss"}),
