@@ -29,7 +29,7 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "external-dns": frozenset({"pss"}),
     "external-secrets": frozenset({"provides"}),
     "istio-base": frozenset({"provides"}),
-    "kong": frozenset({"chart", "provides", "pss", "webhooks"}),
+    "kong": frozenset({"provides"}),
     "kube-prometheus-stack": frozenset({"pss"}),
     "kyverno": frozenset({"chart", "provides", "pss"}),
     "linkerd-control-plane": frozenset({"chart", "pss", "webhooks"}),
