@@ -30,7 +30,6 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "external-secrets": frozenset({"provides"}),
     "istio-base": frozenset({"provides"}),
     "kong": frozenset({"provides"}),
-    "kube-prometheus-stack": frozenset({"pss"}),
     "kyverno": frozenset({"chart", "provides", "pss"}),
     "linkerd-control-plane": frozenset({"chart", "pss", "webhooks"}),
     "linkerd-crds": frozenset({"chart", "provides", "pss"}),
