@@ -30,7 +30,7 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "external-secrets": frozenset({"provides"}),
     "istio-base": frozenset({"provides"}),
     "kong": frozenset({"provides"}),
-    "kyverno": frozenset({"chart", "provides", "pss"}),
+    "kyverno": frozenset({"provides", "pss"}),
     "linkerd-control-plane": frozenset({"chart", "pss", "webhooks"}),
     "linkerd-crds": frozenset({"chart", "provides", "pss"}),
     "loki": frozenset({"pss"}),
