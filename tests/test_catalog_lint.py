@@ -31,7 +31,6 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "istio-base": frozenset({"provides"}),
     "kong": frozenset({"provides"}),
     "kyverno": frozenset({"provides", "pss"}),
-    "linkerd-control-plane": frozenset({"chart", "pss", "webhooks"}),
     "linkerd-crds": frozenset({"chart", "provides", "pss"}),
     "loki": frozenset({"pss"}),
     "longhorn": frozenset({"chart", "metrics", "provides", "pss"}),
