@@ -31,7 +31,7 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "istio-base": frozenset({"provides"}),
     "kong": frozenset({"provides"}),
     "kyverno": frozenset({"provides", "pss"}),
-    "linkerd-crds": frozenset({"chart", "provides", "pss"}),
+    "linkerd-crds": frozenset({"provides"}),
     "loki": frozenset({"pss"}),
     "longhorn": frozenset({"chart", "metrics", "provides", "pss"}),
     "mariadb-operator": frozenset({"chart", "provides", "webhooks"}),
