@@ -32,7 +32,6 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "kong": frozenset({"provides"}),
     "kyverno": frozenset({"provides", "pss"}),
     "linkerd-crds": frozenset({"provides"}),
-    "loki": frozenset({"pss"}),
     "longhorn": frozenset({"chart", "metrics", "provides", "pss"}),
     "mariadb-operator": frozenset({"chart", "provides", "webhooks"}),
     "minio-operator": frozenset({"chart"}),
