@@ -25,7 +25,7 @@ ENTRIES = sorted(builtin_catalog().entries)
 #: Facts without evidence, by entry.
 UNVERIFIED: dict[str, frozenset[str]] = {
     "cilium": frozenset({"provides"}),
-    "envoy-gateway": frozenset({"provides", "pss"}),
+    "envoy-gateway": frozenset({"provides"}),
     "external-dns": frozenset({"pss"}),
     "external-secrets": frozenset({"provides"}),
     "istio-base": frozenset({"provides"}),
