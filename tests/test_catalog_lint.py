@@ -44,7 +44,7 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "linkerd-control-plane": frozenset({"chart", "pss", "webhooks"}),
     "linkerd-crds": frozenset({"chart", "provides", "pss"}),
     "loki": frozenset({"pss"}),
-    "longhorn": frozenset({"chart", "metrics", "provides", "pss"}),
+    "longhorn": frozenset({"provides"}),
     "mariadb-operator": frozenset({"chart", "provides", "webhooks"}),
     "minio-operator": frozenset({"chart"}),
     "node-feature-discovery": frozenset({"pss"}),
