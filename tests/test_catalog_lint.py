@@ -45,7 +45,7 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "linkerd-crds": frozenset({"chart", "provides", "pss"}),
     "loki": frozenset({"pss"}),
     "longhorn": frozenset({"provides"}),
-    "mariadb-operator": frozenset({"chart", "provides", "webhooks"}),
+    "mariadb-operator": frozenset({"chart"}),
     "minio-operator": frozenset({"chart"}),
     "node-feature-discovery": frozenset({"pss"}),
     "openebs": frozenset({"pss"}),
