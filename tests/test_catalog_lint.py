@@ -46,7 +46,6 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "loki": frozenset({"pss"}),
     "longhorn": frozenset({"provides"}),
     "mariadb-operator": frozenset({"chart"}),
-    "postgres-operator": frozenset({"pss"}),
     "rabbitmq-cluster-operator": frozenset({"chart"}),
     "redis": frozenset({"provides"}),
     "reloader": frozenset({"chart", "pss"}),
