@@ -46,7 +46,6 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "loki": frozenset({"pss"}),
     "longhorn": frozenset({"provides"}),
     "mariadb-operator": frozenset({"chart"}),
-    "rabbitmq-cluster-operator": frozenset({"chart"}),
     "redis": frozenset({"provides"}),
     "reloader": frozenset({"chart", "pss"}),
     "rook-ceph": frozenset({"pss"}),
