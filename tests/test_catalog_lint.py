@@ -47,7 +47,6 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "longhorn": frozenset({"provides"}),
     "mariadb-operator": frozenset({"chart"}),
     "redis": frozenset({"provides"}),
-    "sealed-secrets": frozenset({"provides"}),
     "snapshot-controller": frozenset({"chart", "provides", "pss"}),
     "spegel": frozenset({"chart"}),
     "strimzi-kafka-operator": frozenset({"chart", "provides", "pss"}),
