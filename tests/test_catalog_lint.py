@@ -48,7 +48,6 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "mariadb-operator": frozenset({"chart"}),
     "redis": frozenset({"provides"}),
     "snapshot-controller": frozenset({"chart", "provides", "pss"}),
-    "spegel": frozenset({"chart"}),
     "strimzi-kafka-operator": frozenset({"chart", "provides", "pss"}),
     "tigera-operator": frozenset({"chart", "provides", "pss"}),
     "traefik": frozenset({"pss"}),
