@@ -50,7 +50,6 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "snapshot-controller": frozenset({"chart", "provides", "pss"}),
     "strimzi-kafka-operator": frozenset({"chart", "provides", "pss"}),
     "tigera-operator": frozenset({"chart", "provides", "pss"}),
-    "traefik": frozenset({"pss"}),
     "trivy-operator": frozenset({"chart", "provides", "pss"}),
     "vault": frozenset({"chart", "pss"}),
     "victoria-metrics-k8s-stack": frozenset({"chart", "metrics", "provides", "pss"}),
