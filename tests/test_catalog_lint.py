@@ -48,12 +48,11 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "mariadb-operator": frozenset({"chart"}),
     "redis": frozenset({"provides"}),
     "snapshot-controller": frozenset({"chart", "provides", "pss"}),
-    "strimzi-kafka-operator": frozenset({"chart", "provides", "pss"}),
+    "strimzi-kafka-operator": frozenset({"chart"}),
     "tigera-operator": frozenset({"chart", "provides", "pss"}),
     "trivy-operator": frozenset({"chart", "provides", "pss"}),
     "vault": frozenset({"chart", "pss"}),
     "victoria-metrics-k8s-stack": frozenset({"chart", "metrics", "provides", "pss"}),
-    "volsync": frozenset({"chart", "provides"}),
 }
 #: Entries whose chart version was not checked (no ``checked``, or files of another
 #: version read).
