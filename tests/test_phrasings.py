@@ -84,7 +84,9 @@ ROWS: list[Row] = [
         "Add MinIO for S3-compatible object storage",
         [helm("minio-operator"), op("add-instance", "minio", after="minio-operator")],
     ),
-    (EX, "add object storage", [helm("rook-ceph")]),
+    # what describes Ceph's object store: a CephCluster is needed, which infrawright cannot
+    # make; refused, not the operator alone (which serves nothing); MinIO is archived
+    (EX, "add object storage", Refused("CephCluster", InfrawrightError)),
     # a CephCluster cannot be made on request: refused, not the operator alone
     (EX, "install ceph", Refused("CephCluster", InfrawrightError)),
     (EX, "deploy valkey as a cache", [helm("valkey")]),
@@ -591,6 +593,11 @@ ROWS: list[Row] = [
     ),
     (EX, "install an extra kong", Refused("never installs a second copy", InfrawrightError)),
     (RN, "we need a second kong", Refused("(component edge)", InfrawrightError)),
+    # what the words describe runs already under another product: nothing to do, it says
+    *forms(EX, "we need an ingress controller", [helm("kong", review="which is one")]),
+    (RN, "we need an ingress controller", [helm("edge", review="component edge runs kong")]),
+    (EX, "add an ingress controller named ingress-nginx", [helm("ingress-nginx")]),
+    (EX, "add a cni", [helm("cilium")]),
     # "the cluster" names no cluster
     (EX, "install metallb to the cluster", [helm("metallb")]),
     (EX, "deploy kyverno in the cluster", [helm("kyverno")]),

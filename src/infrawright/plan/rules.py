@@ -19,7 +19,7 @@ from infrawright.plan.coverage import refuse_unaccounted
 from infrawright.plan.facts import RepoFacts
 from infrawright.plan.instances import instance_ops, wants_instance
 from infrawright.plan.intents import PARSERS, POLICY
-from infrawright.plan.matching import NotUnderstoodError, match_catalog
+from infrawright.plan.matching import NotUnderstoodError, does_already, match_catalog, match_how
 from infrawright.plan.model import (
     DNS_LABEL,
     AddHelmComponent,
@@ -149,6 +149,31 @@ def plan_request(
     return Plan(request=text, ops=tuple(ops), notes=tuple(notes), clusters=slots.clusters)
 
 
+def same_role(text: str, entry: CatalogEntry, catalog: Catalog, facts: RepoFacts) -> Plan | None:
+    """A request that describes what it wants ("an ingress controller") rather than
+    naming a product does not get a second one of those: when a component runs a catalog
+    entry that does what the words describe (kong: "kong ingress controller"), the plan
+    is that component, which exists (nothing to do), and a note says why."""
+    how = match_how(catalog, text)
+    phrase = how[1] if how is not None and how[0] is entry else None
+    if phrase is None:
+        return None
+    for comp in sorted(facts.components.values(), key=lambda c: c.name):
+        other = catalog.get(comp.catalog) if comp.catalog else None
+        if other is None or other is entry or other.chart is None:
+            continue
+        if not does_already(other, phrase):
+            continue
+        note = (
+            f"the request asks for {phrase!r}: component {comp.name} runs {other.name}, which "
+            f'is one, so nothing is installed; to add {entry.name} beside it, say "install '
+            f'{entry.name}"'
+        )
+        op = structs.replace(helm_op(other), component=comp.name, review=(note,))
+        return Plan(request=text, ops=(op,), notes=(note,))
+    return None
+
+
 #: Words that ask for one more copy of what runs already.
 _SECOND = re.compile(r"\b(?:another|second|extra|additional|one more|2nd)\b")
 
@@ -164,6 +189,9 @@ def _plan_one(text: str, catalog: Catalog, facts: RepoFacts) -> Plan:
     if entry is not None and entry.chart is not None:
         running = facts.by_catalog(entry.name)
         refuse_unaccounted(text, entry, running.name if running else None)
+        fulfilled = same_role(text, entry, catalog, facts) if running is None else None
+        if fulfilled is not None:
+            return fulfilled
     if entry is not None and entry.chart is not None and wants_instance(text, entry):
         return Plan(request=text, ops=instance_ops(text, entry, facts, helm_op(entry)))
     if entry is not None and entry.chart is not None:
