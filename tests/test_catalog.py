@@ -117,3 +117,12 @@ def test_the_catalog_read_from_the_cache_equals_the_parsed_catalog(
         assert cached.entries == parsed.entries
     finally:
         builtin_catalog.cache_clear()
+
+
+def test_an_oci_repository_url_that_names_the_chart_finds_its_entry() -> None:
+    catalog = builtin_catalog()
+    # what an OCIRepository points at (the chart's own address) and the registry alone
+    for url in ("oci://docker.io/envoyproxy/gateway-helm", "oci://docker.io/envoyproxy"):
+        found = catalog.for_chart("gateway-helm", url)
+        assert found is not None and found.name == "envoy-gateway", url
+    assert catalog.for_chart("gateway-helm", "oci://example.com/other/gateway-helm") is None

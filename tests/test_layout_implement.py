@@ -282,3 +282,28 @@ def test_a_folder_the_repository_lacks_is_not_invented(
     assert "kubernetes/apps/velero/kustomization.yaml does not exist" in err
     assert "into namespace kube-system" in err
     assert not (root / "kubernetes/apps/velero").exists()
+
+
+@pytest.mark.parametrize(
+    ("request_text", "message"),
+    [
+        # its HelmRelease takes the chart from an OCIRepository (chartRef), whose URL
+        # names the chart: still the catalog's envoy-gateway, so no second copy
+        ("install envoy gateway", "envoy-gateway already runs here"),
+        # an ingress controller of another product is not what this asks for
+        ("we need an ingress controller", "envoy-gateway runs here"),
+    ],
+)
+def test_what_a_bundle_runs_is_never_installed_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], request_text: str, message: str
+) -> None:
+    root = _real("fluxcd__flux2-kustomize-helm-example", tmp_path / "repo")
+    before = sorted(p.relative_to(root) for p in root.rglob("*") if ".git" not in p.parts)
+    code = run(["implement", "--repo", str(root), request_text])
+    err = capsys.readouterr().err
+    assert code == ExitCode.USAGE, err
+    assert message in err and "infrastructure/controllers/envoy-gateway.yaml" in err
+    after = sorted(p.relative_to(root) for p in root.rglob("*") if ".git" not in p.parts)
+    assert [p for p in after if ".infrawright" not in p.parts] == [
+        p for p in before if ".infrawright" not in p.parts
+    ]

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from infrawright import cache as diskcache
-from infrawright.catalog.schema import CatalogEntry
+from infrawright.catalog.schema import CatalogEntry, ChartSource
 from infrawright.errors import InfrawrightError
 from infrawright.typed import DataError, read
 
@@ -41,7 +41,7 @@ class Catalog:
         hits = self._by_chart.get(chart, [])
         if repository:
             wanted = repository.rstrip("/")
-            exact = [e for e in hits if e.chart and e.chart.repository.rstrip("/") == wanted]
+            exact = [e for e in hits if e.chart and _published_at(e.chart, wanted)]
             # Without a repository match, trust only distinctive chart names (the chart
             # is named like the entry); a generic name such as "operator" is ambiguous.
             hits = exact or [e for e in hits if e.name == chart]
@@ -74,6 +74,14 @@ def parse_entry(data: Any, origin: str) -> CatalogEntry:
             f"{origin}: catalog entry is invalid at {exc.where or 'top level'}: {exc.what}",
             hint="see the catalog schema in infrawright/catalog/schema.py",
         ) from None
+
+
+def _published_at(chart: ChartSource, url: str) -> bool:
+    """Is ``url`` where ``chart`` is published: its repository, or for an OCI registry
+    the chart's own address (an OCIRepository's URL names the chart:
+    ``oci://docker.io/envoyproxy/gateway-helm``)?"""
+    base = chart.repository.rstrip("/")
+    return url == base or (base.startswith("oci://") and url == f"{base}/{chart.name}")
 
 
 @cache

@@ -149,20 +149,33 @@ def plan_request(
     return Plan(request=text, ops=tuple(ops), notes=tuple(notes), clusters=slots.clusters)
 
 
+#: Categories whose entries do one job a cluster has once: a second ingress or gateway
+#: controller, CNI, service mesh or admission policy engine is not what "we need an
+#: ingress controller" asks for when one runs.
+ROLES = frozenset({"ingress", "cni", "service-mesh", "policy"})
+
+
 def same_role(text: str, entry: CatalogEntry, catalog: Catalog, facts: RepoFacts) -> Plan | None:
     """A request that describes what it wants ("an ingress controller") rather than
     naming a product does not get a second one of those: when a component runs a catalog
-    entry that does what the words describe (kong: "kong ingress controller"), the plan
+    entry that does what the words describe (kong: "kong ingress controller"), or one of
+    the same role (:data:`ROLES`: envoy-gateway is an ingress controller too), the plan
     is that component, which exists (nothing to do), and a note says why."""
     how = match_how(catalog, text)
     phrase = how[1] if how is not None and how[0] is entry else None
     if phrase is None:
         return None
+
+    def does(other: CatalogEntry | None) -> bool:
+        if other is None or other is entry or other.chart is None:
+            return False
+        return does_already(other, phrase) or (
+            other.category == entry.category and entry.category in ROLES
+        )
+
     for comp in sorted(facts.components.values(), key=lambda c: c.name):
         other = catalog.get(comp.catalog) if comp.catalog else None
-        if other is None or other is entry or other.chart is None:
-            continue
-        if not does_already(other, phrase):
+        if other is None or not does(other):
             continue
         note = (
             f"the request asks for {phrase!r}: component {comp.name} runs {other.name}, which "
@@ -171,6 +184,13 @@ def same_role(text: str, entry: CatalogEntry, catalog: Catalog, facts: RepoFacts
         )
         op = structs.replace(helm_op(other), component=comp.name, review=(note,))
         return Plan(request=text, ops=(op,), notes=(note,))
+    for name, where in sorted(facts.elsewhere.items()):
+        if does(catalog.get(name)):
+            raise InfrawrightError(
+                f"request {text!r}: asks for {phrase!r}, and {name} runs here ({where}), which "
+                "is one; nothing installed",
+                hint=f'to add {entry.name} beside it, name it: "install {entry.name}"',
+            )
     return None
 
 
