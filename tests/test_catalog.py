@@ -126,3 +126,21 @@ def test_an_oci_repository_url_that_names_the_chart_finds_its_entry() -> None:
         found = catalog.for_chart("gateway-helm", url)
         assert found is not None and found.name == "envoy-gateway", url
     assert catalog.for_chart("gateway-helm", "oci://example.com/other/gateway-helm") is None
+
+
+def test_an_oci_mirror_that_keeps_the_chart_path_finds_its_entry() -> None:
+    catalog = builtin_catalog()
+    # home-ops: OCIRepositories named after the app, pulling from mirrors
+    cases = {
+        ("envoy-gateway", "oci://mirror.gcr.io/envoyproxy/gateway-helm"): "envoy-gateway",
+        (
+            "external-dns",
+            "oci://ocharted.turbo.ac/kubernetes-sigs.github.io/external-dns/external-dns",
+        ): "external-dns",
+        ("cert-manager", "oci://quay.io/jetstack/charts/cert-manager"): "cert-manager",
+    }
+    for (chart, url), name in cases.items():
+        found = catalog.for_chart(chart, url)
+        assert found is not None and found.name == name, url
+    # a registry that only shares the chart's name is not the chart's: no guess
+    assert catalog.for_chart("gateway-helm", "oci://ghcr.io/someone/gateway-helm") is None

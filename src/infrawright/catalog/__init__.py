@@ -37,8 +37,15 @@ class Catalog:
         return self.entries.get(name)
 
     def for_chart(self, chart: str, repository: str | None = None) -> CatalogEntry | None:
-        """The entry for a chart name, using the repository URL to break ties."""
+        """The entry for a chart name, using the repository URL to break ties. For an
+        OCI URL the chart is its last segment (an OCIRepository's own name is often
+        another), and a mirror that keeps the chart's path (``mirror.gcr.io/envoyproxy/
+        gateway-helm``, ``ocharted.example/kubernetes-sigs.github.io/external-dns/
+        external-dns``) is where the chart is published too."""
         hits = self._by_chart.get(chart, [])
+        if repository and repository.startswith("oci://") and not hits:
+            chart = repository.rstrip("/").rsplit("/", 1)[-1]
+            hits = self._by_chart.get(chart, [])
         if repository:
             wanted = repository.rstrip("/")
             exact = [e for e in hits if e.chart and _published_at(e.chart, wanted)]
@@ -79,9 +86,19 @@ def parse_entry(data: Any, origin: str) -> CatalogEntry:
 def _published_at(chart: ChartSource, url: str) -> bool:
     """Is ``url`` where ``chart`` is published: its repository, or for an OCI registry
     the chart's own address (an OCIRepository's URL names the chart:
-    ``oci://docker.io/envoyproxy/gateway-helm``)?"""
+    ``oci://docker.io/envoyproxy/gateway-helm``), or an OCI mirror of either that keeps
+    the chart's path, with or without the original host?"""
     base = chart.repository.rstrip("/")
-    return url == base or (base.startswith("oci://") and url == f"{base}/{chart.name}")
+    if url == base or (base.startswith("oci://") and url == f"{base}/{chart.name}"):
+        return True
+    if not url.startswith("oci://"):
+        return False
+    where = f"{base.split('://', 1)[-1]}/{chart.name}"
+    path = where.split("/", 1)[1] if "/" in where else where
+    tail = url.split("://", 1)[-1]
+    return tail.endswith(f"/{where}") or (
+        base.startswith("oci://") and "/" in path and tail.endswith(f"/{path}")
+    )
 
 
 @cache
