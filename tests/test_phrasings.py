@@ -598,6 +598,26 @@ ROWS: list[Row] = [
     (RN, "we need an ingress controller", [helm("edge", review="component edge runs kong")]),
     (EX, "add an ingress controller named ingress-nginx", [helm("ingress-nginx")]),
     (EX, "add a cni", [helm("cilium")]),
+    # an alert whose condition the catalog knows no alert for: refused, not every alert
+    (EX, "add alerts for kong when it is down", Refused("is about 'when it is down'")),
+    # the words of a catalog alert ask for that alert, with the request's threshold
+    (
+        EX,
+        "monitor cert-manager certificates expiring in 7 days",
+        [op("add-monitoring", "cert-manager")],
+    ),
+    # a component's monitoring switched off: its <c>-monitoring goes, not the component
+    # called monitoring, and never "nothing to do"
+    *forms(EX, "remove monitoring for kong", [op("remove-component", "kong-monitoring")]),
+    (EX, "stop scraping kong", [op("remove-component", "kong-monitoring")]),
+    (EX, "remove kong's monitoring", [op("remove-component", "kong-monitoring")]),
+    (EX, "disable monitoring for kong", Refused("switching its monitoring off")),
+    (EX, "install kong without monitoring", Refused("switching its monitoring off")),
+    # one request, two kinds of change: refused, not the one the planner read first
+    *forms(EX, "install metallb and remove kong", Refused("it names metallb, which the plan")),
+    (EX, "upgrade kong to 3.4.1 and install metallb", Refused("it names metallb")),
+    # a change to what is not installed is not an install of it
+    (EX, "add a network policy for metallb", Refused("which is not installed here")),
     # "the cluster" names no cluster
     (EX, "install metallb to the cluster", [helm("metallb")]),
     (EX, "deploy kyverno in the cluster", [helm("kyverno")]),

@@ -168,6 +168,12 @@ def refuse_unaccounted(text: str, entry: CatalogEntry, running: str | None = Non
             f"{quoted} is not a change the planner understands; nothing is planned",
             hint=f"{how}, or write the plan yourself (`infrawright plan-schema`)",
         )
+    if any(w in _OTHER_CHANGES for phrase in left for w in _WORD.findall(phrase)):
+        raise NotUnderstoodError(
+            f"request {text!r}: {quoted} is a change to {entry.name}, which is not installed "
+            "here; nothing is planned",
+            hint=f'install it first ("install {entry.name}"), then ask for that change',
+        )
     raise NotUnderstoodError(
         f"request {text!r}: understood as installing {entry.name}, but {quoted} asks for "
         "something an install does not do; nothing is planned rather than leaving it out",
@@ -200,11 +206,47 @@ def unaccounted(text: str, entry: CatalogEntry) -> list[str]:
     return left
 
 
+#: Words that ask for another kind of change ("a network policy for metallb", "alerts
+#: for metallb"): in an install they are not filler, unless they name the product.
+_OTHER_CHANGES = frozenset(
+    [
+        "monitoring",
+        "monitor",
+        "alert",
+        "alerts",
+        "alerting",
+        "network",
+        "policy",
+        "policies",
+        "ciliumnetworkpolicy",
+        "cnp",
+        "netpol",
+        "servicemonitor",
+        "prometheusrule",
+        "podmonitor",
+        "dependson",
+        "dependency",
+        "dependencies",
+        "ordering",
+        "order",
+        "rule",
+        "rules",
+        "label",
+        "labels",
+        "value",
+        "values",
+    ]
+)
+
+
 def _fine(word: str, own: frozenset[str]) -> bool:
     word = word.strip("'.")
+    if word in own:
+        return True
+    if word in _OTHER_CHANGES:
+        return False
     return (
-        word in own
-        or word in _LEADING
+        word in _LEADING
         or word in _TRAILING
         or word in GENERIC
         or word in _ENGLISH

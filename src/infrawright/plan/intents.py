@@ -135,6 +135,41 @@ def parse_removal(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operat
     return (RemoveComponent(component=found.name),)
 
 
+_UNMONITOR = re.compile(
+    r"\b(?:stop|disable|remove|delete|drop|turn\s+off|switch\s+off|no\s+longer|uninstall|"
+    r"get\s+rid\s+of)\b"
+)
+_MONITOR_WORDS = re.compile(
+    r"\b(?:monitoring|monitor|monitored|metrics|scraping|scrape|scraped|alerts?|alerting)\b"
+)
+
+
+def parse_unmonitor(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
+    """ "stop scraping kong", "disable monitoring for kong", "remove kong's monitoring":
+    the component's ``<c>-monitoring`` component goes, not the component called
+    monitoring nor nothing at all."""
+    low = text.lower()
+    if not _UNMONITOR.search(low) or not _MONITOR.search(_without_product_names(low, catalog)):
+        return None
+    subject = mentioned(_MONITOR_WORDS.sub(" ", low), catalog, facts)
+    if subject is None:
+        return None  # "remove monitoring": the component of that name, as parse_removal reads it
+    target = subject.name if subject.name.endswith("-monitoring") else f"{subject.name}-monitoring"
+    if target not in facts.components:
+        raise NotUnderstoodError(
+            f"request {text!r}: understood as removing the monitoring of {subject.name}, but "
+            f"there is no component {target} to remove",
+            hint=f"its monitors live elsewhere: remove them by hand, or remove {subject.name} "
+            f'("remove {subject.name}")',
+        )
+    return (
+        RemoveComponent(
+            component=target,
+            review=(f"{target} removed: its ServiceMonitor/PodMonitor and alerts go together",),
+        ),
+    )
+
+
 def parse_version(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
     low = text.lower()
     if not _BUMP.search(low):
@@ -311,11 +346,24 @@ def parse_monitoring(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Ope
         found = _need_component(subject_text, catalog, facts, "monitoring for a component")
     entry = catalog.get(found.catalog) if found.catalog else None
     alerts = entry.metrics.alerts if entry is not None and entry.metrics is not None else ()
-    wants_alert = re.search(r"\balert|\bnotify|\bpage me|\bprometheusrule|\bwhen\b", low)
+    picked = [a for a in alerts if any(_has_word(low, k) for k in a.keywords)]
+    wants_alert = picked or re.search(
+        r"\balert|\bnotify|\bpage me|\bprometheusrule|\bwhen\b|\bwhenever\b", low
+    )
     chosen: list[AlertChoice] = []
     review: list[str] = []
+    condition = _CONDITION.search(low)
+    if wants_alert and not picked and alerts and condition:
+        # "alert when it is down": a condition no catalog alert is about is not "every
+        # alert"; name what is known instead.
+        known = "; ".join(f"{a.name} ({', '.join(a.keywords[:3])})" for a in alerts)
+        raise NotUnderstoodError(
+            f"request {text!r}: no alert of {found.name} in the catalog is about "
+            f"{condition.group(0).strip()!r}; nothing is planned",
+            hint=f"the catalog's alerts for {found.name}: {known}; name one of them, or add "
+            "the alert to its catalog entry (metrics.alerts in .infrawright.toml)",
+        )
     if wants_alert:
-        picked = [a for a in alerts if any(_has_word(low, k) for k in a.keywords)]
         if not picked and alerts:
             picked = list(alerts)
             review.append(
@@ -339,7 +387,12 @@ def parse_monitoring(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Ope
     return (AddMonitoring(component=found.name, alerts=tuple(chosen), review=tuple(review)),)
 
 
+#: What an alert should fire on, in the request's words ("when it is down").
+_CONDITION = re.compile(r"\b(?:when|whenever|if|once|as\s+soon\s+as)\b\s+[^,.;]*[a-z][^,.;]*")
+
+
 PARSERS: tuple[Parser, ...] = (
+    parse_unmonitor,
     parse_removal,
     parse_repair,
     parse_ordering,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import msgspec
 from msgspec import structs
 
 from infrawright.catalog import Catalog, CatalogEntry
@@ -32,7 +33,12 @@ from infrawright.plan.model import (
     SetChartVersion,
     SetValues,
 )
-from infrawright.plan.products import refuse_unknown_product, split_products
+from infrawright.plan.products import (
+    GENERIC,
+    mentions,
+    refuse_unknown_product,
+    split_products,
+)
 from infrawright.plan.slots import (
     RETENTION_KEYS,
     Duration,
@@ -142,11 +148,59 @@ def plan_request(
         if slots.retention is not None:
             ops = _with_retention(text, ops, slots.retention, catalog, facts)
     ops = [_apply_slots(text, op, slots, facts) for op in ops]
+    refuse_uncovered(text, rest, ops, catalog, facts)
     if slots.replicas:
         ops = [_replicas(text, op, slots.replicas, facts) for op in ops]
     if slots.clusters:
         notes.append(f"for cluster(s) {', '.join(slots.clusters)}, as the request says")
     return Plan(request=text, ops=tuple(ops), notes=tuple(notes), clusters=slots.clusters)
+
+
+def refuse_uncovered(
+    text: str, rest: str, ops: list[Operation], catalog: Catalog, facts: RepoFacts
+) -> None:
+    """Every product the request names is in the plan: "install metallb and remove kong"
+    is not "remove kong" (one request may hold one kind of change only)."""
+    said: set[str] = set()
+    for op in ops:
+        said |= set(_strings(msgspec.to_builtins(op)))
+    for m in mentions(rest, catalog, facts):
+        phrase = rest[m.start : m.end].lower()
+        entry = catalog.get(m.name)
+        if phrase in GENERIC or (entry is not None and not _names_product(phrase, entry)):
+            continue  # "operator", "a database": words that describe, not name
+        running = facts.by_catalog(m.name) if entry is not None else None
+        names = {m.name, *([running.name] if running else [])}
+        if entry is not None and entry.instance is not None:
+            names.add(entry.instance.kind)
+        if names & said or any(m.name in s for s in said):
+            continue
+        understood = "; ".join(f"{op.op} {getattr(op, 'component', '')}".strip() for op in ops)
+        raise NotUnderstoodError(
+            f"request {text!r}: it names {m.name}, which the plan ({understood or 'nothing'}) "
+            "does not cover; nothing is planned rather than leaving it out",
+            hint="one kind of change per request: make them one after another",
+        )
+
+
+def _names_product(phrase: str, entry: CatalogEntry) -> bool:
+    """Is ``phrase`` a name of ``entry`` (its name, its chart's, or an alias made of
+    those: "cnpg" no, "cloudnative-pg" yes) rather than a description ("database")?"""
+    parts = {entry.name, *entry.name.split("-")}
+    if entry.chart is not None:
+        parts |= {entry.chart.name, *entry.chart.name.split("-")}
+    words = re.findall(r"[a-z0-9]+", phrase)
+    return phrase in parts or phrase.replace(" ", "-") in parts or any(w in parts for w in words)
+
+
+def _strings(data: object) -> list[str]:
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, dict):
+        return [s for v in data.values() for s in _strings(v)]
+    if isinstance(data, list | tuple):
+        return [s for v in data for s in _strings(v)]
+    return []
 
 
 #: Categories whose entries do one job a cluster has once: a second ingress or gateway
@@ -399,6 +453,13 @@ def _apply_slots(text: str, op: Operation, slots: Slots, facts: RepoFacts) -> Op
                         *op.review,
                         f"no {op.component}-monitoring: the request asked for none",
                     ),
+                )
+        elif isinstance(op, AddHelmComponent | AddInstance) and op.component in facts.components:
+            if not slots.monitoring:  # "disable monitoring for kong": not a no-op
+                raise NotUnderstoodError(
+                    f"request {text!r}: {op.component} runs already, and switching its "
+                    "monitoring off is not what an install does; nothing is planned",
+                    hint=f'to remove its monitoring, say "remove the monitoring of {op.component}"',
                 )
         elif isinstance(op, AddHelmComponent | AddInstance) or slots.monitoring:
             pass  # the operator's own monitoring is the helm op's; "with monitoring": default
