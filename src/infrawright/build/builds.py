@@ -35,6 +35,7 @@ from infrawright.build.batch import (
 from infrawright.build.flux_build import overlay_for, substitute_objects, variables
 from infrawright.build.kustomize import Kustomize
 from infrawright.build.origin import attribute_objects
+from infrawright.build.sliced import Slice, build_slice, cuttable, plan_slices
 from infrawright.build.split import Piece, assemble, build_piece, plan_pieces
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
@@ -118,13 +119,31 @@ def _finish(
     return Build(ks, folder, objects=tuple(objects), generated=generated)
 
 
-def split_plan(model: RepoModel, ks: FluxKustomization) -> tuple[str, list[Piece]] | None:
-    """A big generated folder and the pieces to build it from (see :mod:`split`), or
-    None when ``ks`` is built whole."""
+AnyPiece = Piece | Slice
+
+
+def split_plan(model: RepoModel, ks: FluxKustomization) -> tuple[str, list[AnyPiece]] | None:
+    """A big folder and the pieces to build it from, or None when ``ks`` is built whole:
+    a generated folder (no kustomization file, see :mod:`split`) or one whose
+    kustomization only lists its files and applies per-object transformers (see
+    :mod:`sliced`)."""
+    target = _split_target(model, ks)
+    if target is None:
+        return None
+    folder = model.rel(target)
+    pieces: list[AnyPiece] | None
+    if has_kustomization_file(target):
+        pieces = list(slices) if (slices := plan_slices(model, target)) is not None else None
+    else:
+        pieces = list(parts) if (parts := plan_pieces(model, _loose_files(target))) else None
+    return (folder, pieces) if pieces is not None else None
+
+
+def _split_target(model: RepoModel, ks: FluxKustomization) -> Path | None:
     if not model.is_local(ks):
         return None
     target = model.resolve(ks)
-    if isinstance(target, PathProblem) or has_kustomization_file(target):
+    if isinstance(target, PathProblem):
         return None
     folder = model.rel(target)
     if any(p.file.startswith(f"{folder}/") or folder == "." for p in model.problems):
@@ -132,8 +151,20 @@ def split_plan(model: RepoModel, ks: FluxKustomization) -> tuple[str, list[Piece
     flux = overlay_for(ks, target)
     if flux.fields or flux.components:
         return None  # a patch or a namespace could reach across pieces
-    pieces = plan_pieces(model, _loose_files(target))
-    return (folder, pieces) if pieces is not None else None
+    return target
+
+
+def may_split(model: RepoModel, ks: FluxKustomization) -> bool:
+    """Whether a folder with a kustomization file may be built in pieces (without reading
+    its files): such a folder is not batched nor built ahead whole."""
+    target = _split_target(model, ks)
+    return target is not None and cuttable(model, target) is not None
+
+
+def build_any(model: RepoModel, tool: Kustomize, piece: AnyPiece) -> list[tuple[str, Any]] | None:
+    if isinstance(piece, Slice):
+        return build_slice(model, tool, piece)
+    return build_piece(model, tool, piece)
 
 
 def _tidy(message: str, root: Path) -> str:
@@ -271,13 +302,18 @@ def _one_by_id(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> dict
 
 
 def _split_by_id(
-    model: RepoModel, tool: Kustomize, ks: FluxKustomization, folder: str, pieces: list[Piece]
+    model: RepoModel, tool: Kustomize, ks: FluxKustomization, folder: str, pieces: list[AnyPiece]
 ) -> dict[int, Build]:
-    """A big generated folder from its pieces; whole when they cannot be put together."""
-    objects = assemble(model, [build_piece(model, tool, piece) for piece in pieces])
+    """A big folder from its pieces; whole when they cannot be put together."""
+    workers = max(1, os.cpu_count() or 2)
+    built = _run_biggest_first(
+        [(piece.documents, partial(build_any, model, tool, piece)) for piece in pieces], workers
+    )
+    objects = assemble(model, cast("list[list[tuple[str, Any]] | None]", built))
     if objects is None:
         return {id(ks): build_one(model, tool, ks)}
-    return {id(ks): _finish(model, ks, folder, objects, generated=True)}
+    generated = not has_kustomization_file(model.root / folder)
+    return {id(ks): _finish(model, ks, folder, objects, generated=generated)}
 
 
 def _together_by_id(model: RepoModel, tool: Kustomize, members: list[Member]) -> dict[int, Build]:
@@ -305,8 +341,9 @@ def _cached_builds(
                 continue
             names = model.listings.names(folder)
             generated = not any(names.get(n, 0) & FILE for n in KUSTOMIZATION_FILES)
-            if not generated and not any(key in ks.doc.spec for key in FLUX_EXTRAS):
-                plain.append(folder)
+            plain_ks = not any(key in ks.doc.spec for key in FLUX_EXTRAS)
+            if not generated and plain_ks and not may_split(model, ks):
+                plain.append(folder)  # never built whole ahead when it is built in pieces
             key = folder_key(model, tool, ks, folder)
             if key is None:
                 continue
@@ -334,7 +371,7 @@ def _build_rest(
     members: list[Member] = []
     seen: set[str] = set()
     for ks in todo:
-        folder = None if id(ks) in done else batch_folder(model, ks)
+        folder = None if id(ks) in done or may_split(model, ks) else batch_folder(model, ks)
         if folder is not None and folder not in seen:
             seen.add(folder)
             members.append((ks, folder))
@@ -350,7 +387,7 @@ def _build_rest(
     for ks in singles:
         pieces = splits[id(ks)][1] if id(ks) in splits else []
         for n, piece in enumerate(pieces):
-            part = partial(build_piece, model, tool, piece)
+            part = partial(build_any, model, tool, piece)
             jobs_.append((30 + piece.documents, _counted(part, step, int(n == 0))))
         if id(ks) not in splits:
             one = partial(build_one, model, tool, ks)
@@ -380,7 +417,8 @@ def _build_rest(
         if objects is None:
             retry.append(ks)
             continue
-        done[id(ks)] = _finish(model, ks, folder, objects, generated=True)
+        generated = not has_kustomization_file(model.root / folder)
+        done[id(ks)] = _finish(model, ks, folder, objects, generated=generated)
     if retry:
         again = _run_biggest_first(
             [(50, partial(build_one, model, tool, ks)) for ks in retry], workers
