@@ -56,6 +56,8 @@ class Build:
     error: str | None = None
     skipped: str | None = None
     generated: bool = False
+    #: kustomize ran longer than the build time limit and was stopped.
+    timed_out: bool = False
     #: The build cache key: what identifies its inputs (None when nothing does).
     key: str | None = field(default=None, compare=False)
 
@@ -99,6 +101,9 @@ def build_one(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> Build
         components=flux.components,
         relaxed=generated,
     )
+    if result.timed_out:
+        message = timeout_message(model, target, tool.timeout)
+        return Build(ks, folder, error=message, generated=generated, timed_out=True)
     if not result.ok:
         return Build(ks, folder, error=_tidy(result.error, model.root), generated=generated)
     parsed = parse_text(result.output, f"<build of {folder}>")
@@ -107,6 +112,24 @@ def build_one(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> Build
     # The wrapper lived in a temp folder; origins are relative to it. Both wrappers put
     # their kustomization at <tmp>/kustomization.yaml, so resolve against a stand-in.
     return _finish(model, ks, folder, attribute_objects(model, list(parsed.documents)), generated)
+
+
+def timeout_message(model: RepoModel, target: Path, limit: float) -> str:
+    """What a build that ran out of time says: the folder, its kustomization file, how
+    many documents the files under it hold (kustomization files aside) and the limit."""
+    folder = model.rel(target)
+    own = next((n for n in KUSTOMIZATION_FILES if (target / n).is_file()), None)
+    if own is not None:
+        where = f"{folder}/{own}" if folder != "." else own
+    else:
+        where = f"{folder} (no kustomization file: Flux generates one)"
+    prefix = "" if folder == "." else folder + "/"
+    documents = sum(
+        len(f.documents)
+        for rel, f in model.files.items()
+        if rel.startswith(prefix) and rel.rsplit("/", 1)[-1] not in KUSTOMIZATION_FILES
+    )
+    return f"kustomize build of {where} ({documents:,} documents) timed out after {limit:g} s"
 
 
 def _finish(
