@@ -180,8 +180,10 @@ def _split_target(model: RepoModel, ks: FluxKustomization) -> Path | None:
 def may_split(model: RepoModel, ks: FluxKustomization) -> bool:
     """Whether a folder with a kustomization file may be built in pieces (without reading
     its files): such a folder is not batched nor built ahead whole."""
-    target = _split_target(model, ks)
-    return target is not None and cuttable(model, target) is not None
+    target = model.resolve(ks) if model.is_local(ks) else None
+    if not isinstance(target, Path) or cuttable(model, target) is None:
+        return False  # most folders: small, or more than files and transformers
+    return _split_target(model, ks) is not None
 
 
 def build_any(model: RepoModel, tool: Kustomize, piece: AnyPiece) -> list[tuple[str, Any]] | None:
@@ -226,15 +228,16 @@ def build_all(
     if not todo:
         return []
     workers = max(1, jobs or (os.cpu_count() or 2))
+    pieced = {id(ks) for ks in todo if may_split(model, ks)}
     with ThreadPoolExecutor(max_workers=workers) as early_pool:
         with phase("build cache lookups", total=len(todo)):
             recent = recent_builds(model, tool) if cache.enabled() else {}
             early_keys, early_jobs = _start_early(model, tool, todo, recent, early_pool)
             rest = [ks for ks in todo if id(ks) not in early_keys]
-            done, keys = _cached_builds(model, tool, rest, recent)
+            done, keys = _cached_builds(model, tool, rest, recent, pieced)
         hits = {keys[i] for i in done}
         with phase("kustomize builds", total=len(todo) - len(done)) as step:
-            built, fresh = _build_rest(model, tool, rest, done, keys, workers, step)
+            built, fresh = _build_rest(model, tool, rest, done, keys, workers, step, pieced)
             by_id = {id(ks): build for ks, build in zip(rest, built, strict=True)}
             running = sum(1 for job in early_jobs if not job.done())
             if meanwhile is not None and 0 < running < workers:
@@ -352,9 +355,11 @@ def _cached_builds(
     tool: Kustomize,
     todo: list[FluxKustomization],
     recent: dict[str, list[Row]],
+    pieced: set[int],
 ) -> tuple[dict[int, Build], dict[int, str]]:
     """Builds found in the cache, and the cache key of every build a hash identifies
-    (both by ``id()`` of the Kustomization)."""
+    (both by ``id()`` of the Kustomization). ``pieced``: the ones that may be built in
+    pieces (never built whole ahead)."""
     done: dict[int, Build] = {}
     keys: dict[int, str] = {}
     if cache.enabled():
@@ -365,7 +370,7 @@ def _cached_builds(
             names = model.listings.names(folder)
             generated = not any(names.get(n, 0) & FILE for n in KUSTOMIZATION_FILES)
             plain_ks = not any(key in ks.doc.spec for key in FLUX_EXTRAS)
-            if not generated and plain_ks and not may_split(model, ks):
+            if not generated and plain_ks and id(ks) not in pieced:
                 plain.append(folder)  # never built whole ahead when it is built in pieces
             key = folder_key(model, tool, ks, folder)
             if key is None:
@@ -387,14 +392,15 @@ def _build_rest(
     keys: dict[int, str],
     workers: int,
     step: Phase,
+    pieced: set[int],
 ) -> tuple[list[Build], dict[str, list[Row]]]:
     """Build what the cache did not have; returns the builds, and the cache rows stored
-    for the ones a key identifies."""
+    for the ones a key identifies. ``pieced`` ones are not batched."""
     hits = set(done)
     members: list[Member] = []
     seen: set[str] = set()
     for ks in todo:
-        folder = None if id(ks) in done or may_split(model, ks) else batch_folder(model, ks)
+        folder = None if id(ks) in done or id(ks) in pieced else batch_folder(model, ks)
         if folder is not None and folder not in seen:
             seen.add(folder)
             members.append((ks, folder))

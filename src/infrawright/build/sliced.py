@@ -142,36 +142,39 @@ def _strings(value: Any) -> Iterator[str]:
 def cuttable(model: RepoModel, folder: Path) -> tuple[str, list[str]] | None:
     """The folder's kustomization file and its resource files (repository paths) when
     the folder may be built in pieces and is big enough to be; None otherwise. Reads
-    nothing from disk: the model has every file parsed."""
+    nothing from disk (the model has every file parsed), and is asked of every folder
+    in every run: the common answer (too small) comes first."""
     rel = model.rel(folder)
-    data = None
+    prefix = f"{rel}/" if rel != "." else ""
+    files = model.files
     for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
-        own = f"{rel}/{name}" if rel != "." else name
-        parsed = model.files.get(own)
+        parsed = files.get(prefix + name)
         if parsed is not None:
-            if parsed.problem is not None or len(parsed.documents) != 1:
-                return None
-            data = parsed.documents[0].data
+            own = prefix + name
             break
-    if not isinstance(data, dict) or not set(data) <= ALLOWED_FIELDS:
+    else:
+        return None
+    if parsed.problem is not None or len(parsed.documents) != 1:
+        return None
+    data = parsed.documents[0].data
+    entries = data.get("resources") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return None
+    total = 0
+    for entry in entries:
+        found = files.get(prefix + entry) if isinstance(entry, str) else None
+        if found is None or found.problem is not None:
+            return None
+        total += len(found.documents)
+    if total < split.SPLIT_MIN_DOCS or not data.keys() <= ALLOWED_FIELDS:
         return None
     if data.get("kind", "Kustomization") != "Kustomization":
         return None  # a kustomize Component cannot be built on its own
-    entries = data.get("resources")
-    if not isinstance(entries, list) or len(set(map(str, entries))) != len(entries):
+    if len(set(entries)) != len(entries):
         return None
-    files: list[str] = []
-    total = 0
-    for entry in entries:
-        if not isinstance(entry, str) or "/" in entry or entry in ("", ".", ".."):
-            return None
-        path = f"{rel}/{entry}" if rel != "." else entry
-        parsed = model.files.get(path)
-        if parsed is None or parsed.problem is not None:
-            return None
-        files.append(path)
-        total += len(parsed.documents)
-    return (own, files) if total >= split.SPLIT_MIN_DOCS else None
+    if any("/" in entry or entry in ("", ".", "..") for entry in entries):
+        return None  # only plain files right in the folder
+    return own, [prefix + entry for entry in entries]
 
 
 def plan_slices(model: RepoModel, folder: Path) -> list[Slice] | None:
