@@ -169,7 +169,6 @@ def one_run(
 
 def whole_run(repo: Path, scratch: Path, timeout: float) -> str:
     """One cold validate in-process with the pieces switched off and a build time limit."""
-    from dataclasses import replace
 
     from infrawright.build import split
     from infrawright.model.loader import load_repo
@@ -180,7 +179,7 @@ def whole_run(repo: Path, scratch: Path, timeout: float) -> str:
     split.SPLIT_MIN_DOCS = 10**9
     try:
         start = time.perf_counter()
-        tool = replace(find_kustomize(), timeout=timeout)
+        tool = find_kustomize().with_timeout(timeout)
         result = validate(load_repo(repo), tool=tool)
         seconds = time.perf_counter() - start
     finally:

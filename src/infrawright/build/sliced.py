@@ -6,9 +6,14 @@ kustomize's time grows much faster than the number of objects in one build. Meas
 200 documents 0.25 s, 1,000 2.1 s, 2,000 17.5 s, 4,000 104 s; 20,000 do not finish in
 five minutes. A folder whose kustomization file can be cut safely is therefore built like
 a big generated folder (:mod:`infrawright.build.split`): its documents are cut into pieces
-at content-defined document boundaries, each piece is a copy of the folder's kustomization
-listing only that piece's documents (same transformer fields, same nesting under the
-wrapper), the pieces are built in parallel and cached by their bytes.
+at content-defined document boundaries; each piece is a folder holding the folder's own
+kustomization file, byte for byte, beside files named like its resources that hold only
+that piece's documents (most of them empty), built under the same wrapper as the whole
+folder. kustomize therefore reads the same fields with the same YAML rules (``note: n``
+is a boolean to it and a string to PyYAML: a copy written from parsed data would differ).
+The pieces are built in parallel and cached by their bytes. Measured on 20,000 ConfigMaps
+in 100 files: 145 pieces, about 19 s of kustomize CPU time in all (pieces of about 256
+documents cost the same, 512 a fifth more; ``bench/huge.py`` times the whole validate).
 
 **When a folder is cut.** Its kustomization has only ``resources:`` that are plain files
 in the folder itself (no sub-folder, remote base or URL) and the per-object fields
