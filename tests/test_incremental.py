@@ -73,6 +73,8 @@ def test_a_big_generated_folder_is_built_in_pieces_with_the_same_result(
     assert pieced.error is None and whole.error is None
     assert len(pieced.objects) == len(whole.objects) > 300
     assert as_set(pieced) == as_set(whole)
+    in_order = [(o.file, o.line, o.index, repr(o.data)) for o in pieced.objects]
+    assert in_order == [(o.file, o.line, o.index, repr(o.data)) for o in whole.objects]
     settings = [o for o in pieced.objects if o.file == f"{CLUSTER}/settings.yaml"]
     assert {o.line for o in settings} == {d.line for d in model.files[settings[0].file].documents}
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from infrawright import cache
 from infrawright.build import kustomize
-from infrawright.build.kustomize import BUILD_TIMEOUT_S, BuildResult, Kustomize
+from infrawright.build.kustomize import BuildResult, Kustomize
 
 #: Changed files beyond this many are a bigger change than an edit: nothing is guessed.
 MAX_CHANGED = 32
@@ -129,11 +129,11 @@ def build_wrapped(
     components: Sequence[Path] = (),
     relaxed: bool = False,
     files: Mapping[str, bytes] | None = None,
-    timeout: float = BUILD_TIMEOUT_S,
+    timeout: float | None = None,
 ) -> BuildResult:
     """:func:`infrawright.build.kustomize.build_wrapped`, except that one folder built
     as it stands whose build was started ahead is taken from there."""
-    plain = not (overlay or components or relaxed or files) and timeout == BUILD_TIMEOUT_S
+    plain = not (overlay or components or relaxed or files) and timeout is None
     if plain and len(resources) == 1:
         early = take(tool, Path(resources[0]))
         if early is not None:

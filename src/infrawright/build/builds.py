@@ -35,6 +35,7 @@ from infrawright.build.batch import (
 from infrawright.build.flux_build import overlay_for, substitute_objects, variables
 from infrawright.build.kustomize import Kustomize
 from infrawright.build.origin import attribute_objects
+from infrawright.build.sliced import Slice, build_slice, cuttable, plan_slices
 from infrawright.build.split import Piece, assemble, build_piece, plan_pieces
 from infrawright.model.flux import FluxKustomization
 from infrawright.model.repo import PathProblem, RepoModel
@@ -55,6 +56,8 @@ class Build:
     error: str | None = None
     skipped: str | None = None
     generated: bool = False
+    #: kustomize ran longer than the build time limit and was stopped.
+    timed_out: bool = False
     #: The build cache key: what identifies its inputs (None when nothing does).
     key: str | None = field(default=None, compare=False)
 
@@ -98,6 +101,9 @@ def build_one(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> Build
         components=flux.components,
         relaxed=generated,
     )
+    if result.timed_out:
+        message = timeout_message(model, target, tool.timeout)
+        return Build(ks, folder, error=message, generated=generated, timed_out=True)
     if not result.ok:
         return Build(ks, folder, error=_tidy(result.error, model.root), generated=generated)
     parsed = parse_text(result.output, f"<build of {folder}>")
@@ -106,6 +112,24 @@ def build_one(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> Build
     # The wrapper lived in a temp folder; origins are relative to it. Both wrappers put
     # their kustomization at <tmp>/kustomization.yaml, so resolve against a stand-in.
     return _finish(model, ks, folder, attribute_objects(model, list(parsed.documents)), generated)
+
+
+def timeout_message(model: RepoModel, target: Path, limit: float) -> str:
+    """What a build that ran out of time says: the folder, its kustomization file, how
+    many documents the files under it hold (kustomization files aside) and the limit."""
+    folder = model.rel(target)
+    own = next((n for n in KUSTOMIZATION_FILES if (target / n).is_file()), None)
+    if own is not None:
+        where = f"{folder}/{own}" if folder != "." else own
+    else:
+        where = f"{folder} (no kustomization file: Flux generates one)"
+    prefix = "" if folder == "." else folder + "/"
+    documents = sum(
+        len(f.documents)
+        for rel, f in model.files.items()
+        if rel.startswith(prefix) and rel.rsplit("/", 1)[-1] not in KUSTOMIZATION_FILES
+    )
+    return f"kustomize build of {where} ({documents:,} documents) timed out after {limit:g} s"
 
 
 def _finish(
@@ -118,13 +142,31 @@ def _finish(
     return Build(ks, folder, objects=tuple(objects), generated=generated)
 
 
-def split_plan(model: RepoModel, ks: FluxKustomization) -> tuple[str, list[Piece]] | None:
-    """A big generated folder and the pieces to build it from (see :mod:`split`), or
-    None when ``ks`` is built whole."""
+AnyPiece = Piece | Slice
+
+
+def split_plan(model: RepoModel, ks: FluxKustomization) -> tuple[str, list[AnyPiece]] | None:
+    """A big folder and the pieces to build it from, or None when ``ks`` is built whole:
+    a generated folder (no kustomization file, see :mod:`split`) or one whose
+    kustomization only lists its files and applies per-object transformers (see
+    :mod:`sliced`)."""
+    target = _split_target(model, ks)
+    if target is None:
+        return None
+    folder = model.rel(target)
+    pieces: list[AnyPiece] | None
+    if has_kustomization_file(target):
+        pieces = list(slices) if (slices := plan_slices(model, target)) is not None else None
+    else:
+        pieces = list(parts) if (parts := plan_pieces(model, _loose_files(target))) else None
+    return (folder, pieces) if pieces is not None else None
+
+
+def _split_target(model: RepoModel, ks: FluxKustomization) -> Path | None:
     if not model.is_local(ks):
         return None
     target = model.resolve(ks)
-    if isinstance(target, PathProblem) or has_kustomization_file(target):
+    if isinstance(target, PathProblem):
         return None
     folder = model.rel(target)
     if any(p.file.startswith(f"{folder}/") or folder == "." for p in model.problems):
@@ -132,8 +174,22 @@ def split_plan(model: RepoModel, ks: FluxKustomization) -> tuple[str, list[Piece
     flux = overlay_for(ks, target)
     if flux.fields or flux.components:
         return None  # a patch or a namespace could reach across pieces
-    pieces = plan_pieces(model, _loose_files(target))
-    return (folder, pieces) if pieces is not None else None
+    return target
+
+
+def may_split(model: RepoModel, ks: FluxKustomization) -> bool:
+    """Whether a folder with a kustomization file may be built in pieces (without reading
+    its files): such a folder is not batched nor built ahead whole."""
+    target = model.resolve(ks) if model.is_local(ks) else None
+    if not isinstance(target, Path) or cuttable(model, target) is None:
+        return False  # most folders: small, or more than files and transformers
+    return _split_target(model, ks) is not None
+
+
+def build_any(model: RepoModel, tool: Kustomize, piece: AnyPiece) -> list[tuple[str, Any]] | None:
+    if isinstance(piece, Slice):
+        return build_slice(model, tool, piece)
+    return build_piece(model, tool, piece)
 
 
 def _tidy(message: str, root: Path) -> str:
@@ -172,15 +228,16 @@ def build_all(
     if not todo:
         return []
     workers = max(1, jobs or (os.cpu_count() or 2))
+    pieced = {id(ks) for ks in todo if may_split(model, ks)}
     with ThreadPoolExecutor(max_workers=workers) as early_pool:
         with phase("build cache lookups", total=len(todo)):
             recent = recent_builds(model, tool) if cache.enabled() else {}
             early_keys, early_jobs = _start_early(model, tool, todo, recent, early_pool)
             rest = [ks for ks in todo if id(ks) not in early_keys]
-            done, keys = _cached_builds(model, tool, rest, recent)
+            done, keys = _cached_builds(model, tool, rest, recent, pieced)
         hits = {keys[i] for i in done}
         with phase("kustomize builds", total=len(todo) - len(done)) as step:
-            built, fresh = _build_rest(model, tool, rest, done, keys, workers, step)
+            built, fresh = _build_rest(model, tool, rest, done, keys, workers, step, pieced)
             by_id = {id(ks): build for ks, build in zip(rest, built, strict=True)}
             running = sum(1 for job in early_jobs if not job.done())
             if meanwhile is not None and 0 < running < workers:
@@ -271,13 +328,18 @@ def _one_by_id(model: RepoModel, tool: Kustomize, ks: FluxKustomization) -> dict
 
 
 def _split_by_id(
-    model: RepoModel, tool: Kustomize, ks: FluxKustomization, folder: str, pieces: list[Piece]
+    model: RepoModel, tool: Kustomize, ks: FluxKustomization, folder: str, pieces: list[AnyPiece]
 ) -> dict[int, Build]:
-    """A big generated folder from its pieces; whole when they cannot be put together."""
-    objects = assemble(model, [build_piece(model, tool, piece) for piece in pieces])
+    """A big folder from its pieces; whole when they cannot be put together."""
+    workers = max(1, os.cpu_count() or 2)
+    built = _run_biggest_first(
+        [(piece.documents, partial(build_any, model, tool, piece)) for piece in pieces], workers
+    )
+    objects = assemble(model, cast("list[list[tuple[str, Any]] | None]", built))
     if objects is None:
         return {id(ks): build_one(model, tool, ks)}
-    return {id(ks): _finish(model, ks, folder, objects, generated=True)}
+    generated = not has_kustomization_file(model.root / folder)
+    return {id(ks): _finish(model, ks, folder, objects, generated=generated)}
 
 
 def _together_by_id(model: RepoModel, tool: Kustomize, members: list[Member]) -> dict[int, Build]:
@@ -293,9 +355,11 @@ def _cached_builds(
     tool: Kustomize,
     todo: list[FluxKustomization],
     recent: dict[str, list[Row]],
+    pieced: set[int],
 ) -> tuple[dict[int, Build], dict[int, str]]:
     """Builds found in the cache, and the cache key of every build a hash identifies
-    (both by ``id()`` of the Kustomization)."""
+    (both by ``id()`` of the Kustomization). ``pieced``: the ones that may be built in
+    pieces (never built whole ahead)."""
     done: dict[int, Build] = {}
     keys: dict[int, str] = {}
     if cache.enabled():
@@ -305,8 +369,9 @@ def _cached_builds(
                 continue
             names = model.listings.names(folder)
             generated = not any(names.get(n, 0) & FILE for n in KUSTOMIZATION_FILES)
-            if not generated and not any(key in ks.doc.spec for key in FLUX_EXTRAS):
-                plain.append(folder)
+            plain_ks = not any(key in ks.doc.spec for key in FLUX_EXTRAS)
+            if not generated and plain_ks and id(ks) not in pieced:
+                plain.append(folder)  # never built whole ahead when it is built in pieces
             key = folder_key(model, tool, ks, folder)
             if key is None:
                 continue
@@ -327,14 +392,15 @@ def _build_rest(
     keys: dict[int, str],
     workers: int,
     step: Phase,
+    pieced: set[int],
 ) -> tuple[list[Build], dict[str, list[Row]]]:
     """Build what the cache did not have; returns the builds, and the cache rows stored
-    for the ones a key identifies."""
+    for the ones a key identifies. ``pieced`` ones are not batched."""
     hits = set(done)
     members: list[Member] = []
     seen: set[str] = set()
     for ks in todo:
-        folder = None if id(ks) in done else batch_folder(model, ks)
+        folder = None if id(ks) in done or id(ks) in pieced else batch_folder(model, ks)
         if folder is not None and folder not in seen:
             seen.add(folder)
             members.append((ks, folder))
@@ -350,7 +416,7 @@ def _build_rest(
     for ks in singles:
         pieces = splits[id(ks)][1] if id(ks) in splits else []
         for n, piece in enumerate(pieces):
-            part = partial(build_piece, model, tool, piece)
+            part = partial(build_any, model, tool, piece)
             jobs_.append((30 + piece.documents, _counted(part, step, int(n == 0))))
         if id(ks) not in splits:
             one = partial(build_one, model, tool, ks)
@@ -380,7 +446,8 @@ def _build_rest(
         if objects is None:
             retry.append(ks)
             continue
-        done[id(ks)] = _finish(model, ks, folder, objects, generated=True)
+        generated = not has_kustomization_file(model.root / folder)
+        done[id(ks)] = _finish(model, ks, folder, objects, generated=generated)
     if retry:
         again = _run_biggest_first(
             [(50, partial(build_one, model, tool, ks)) for ks in retry], workers

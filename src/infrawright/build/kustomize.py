@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,9 +39,16 @@ class Kustomize:
     argv: tuple[str, ...]
     source: str
     version: str
+    #: How long one build may run, in seconds (``--build-timeout``, config
+    #: ``build_timeout``); not part of :meth:`describe`, so not of any cache key.
+    timeout: float = BUILD_TIMEOUT_S
 
     def describe(self) -> str:
         return f"kustomize {self.version} via {' '.join(self.argv)} ({self.source})"
+
+    def with_timeout(self, seconds: float | None) -> Kustomize:
+        """This kustomize with another build time limit (None: unchanged)."""
+        return self if seconds is None else replace(self, timeout=seconds)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class BuildResult:
     ok: bool
     output: str
     error: str = ""
+    #: The build was killed for running longer than its time limit.
+    timed_out: bool = False
 
 
 def _version_of(argv: tuple[str, ...]) -> str:
@@ -140,7 +149,7 @@ def build(
     *,
     overlay: Mapping[str, Any] | None = None,
     components: Sequence[Path] = (),
-    timeout: float = BUILD_TIMEOUT_S,
+    timeout: float | None = None,
 ) -> BuildResult:
     """``kustomize build`` of one folder, with origin annotations on every object."""
     return build_wrapped(tool, [path], overlay=overlay, components=components, timeout=timeout)
@@ -154,7 +163,7 @@ def build_wrapped(
     components: Sequence[Path] = (),
     relaxed: bool = False,
     files: Mapping[str, bytes] | None = None,
-    timeout: float = BUILD_TIMEOUT_S,
+    timeout: float | None = None,
 ) -> BuildResult:
     """Build ``resources`` through a throwaway kustomization that lists them.
 
@@ -162,16 +171,17 @@ def build_wrapped(
     came from, and carries what Flux adds on top of a folder's own kustomization
     (``overlay``: namespace, patches, images, ...; ``components``); the user's files are
     never touched. ``relaxed`` lifts the load restrictor, for loose files. ``files`` are
-    written into the wrapper folder and listed as resources after ``resources``. The
-    build runs now; :func:`infrawright.build.ahead.build_wrapped` takes a build
-    started ahead instead where there is one.
+    written into the wrapper folder and listed as resources after ``resources``.
+    ``timeout`` (None: the tool's) limits the build's time. The build runs now;
+    :func:`infrawright.build.ahead.build_wrapped` takes a build started ahead instead
+    where there is one.
     """
     return _wrap_and_build(tool, resources, overlay, components, relaxed, files, timeout)
 
 
 def build_plain(tool: Kustomize, folder: Path) -> BuildResult:
     """``build_wrapped(tool, [folder])``: one folder built as it stands, run now."""
-    return _wrap_and_build(tool, [folder], None, (), False, None, BUILD_TIMEOUT_S)
+    return _wrap_and_build(tool, [folder], None, (), False, None, None)
 
 
 def _wrap_and_build(
@@ -181,7 +191,7 @@ def _wrap_and_build(
     components: Sequence[Path],
     relaxed: bool,
     files: Mapping[str, bytes] | None,
-    timeout: float,
+    timeout: float | None,
 ) -> BuildResult:
     sweep_stale()
     with tempfile.TemporaryDirectory(prefix=f"{BUILD_PREFIX}{os.getpid()}-") as tmp:
@@ -200,7 +210,7 @@ def _wrap_and_build(
         data["buildMetadata"] = ["originAnnotations"]
         (wrapper / "kustomization.yaml").write_text(json.dumps(data, indent=1), encoding="utf-8")
         if relaxed:
-            tool = Kustomize((*tool.argv, "--load-restrictor", "LoadRestrictionsNone"), "", "")
+            tool = replace(tool, argv=(*tool.argv, "--load-restrictor", "LoadRestrictionsNone"))
         return run_build(tool, wrapper, timeout=timeout)
 
 
@@ -217,8 +227,9 @@ def build_env() -> dict[str, str]:
     return env
 
 
-def run_build(tool: Kustomize, folder: Path, *, timeout: float = BUILD_TIMEOUT_S) -> BuildResult:
-    """Run ``build`` on a folder as it is.
+def run_build(tool: Kustomize, folder: Path, *, timeout: float | None = None) -> BuildResult:
+    """Run ``build`` on a folder as it is, for at most ``timeout`` seconds (None: the
+    tool's limit).
 
     kustomize runs in its own process group, is killed with it when it outlives
     ``timeout``, when infrawright is interrupted (:func:`kill_builds`) and, on Linux, when
@@ -226,6 +237,7 @@ def run_build(tool: Kustomize, folder: Path, *, timeout: float = BUILD_TIMEOUT_S
     after the run that started it."""
     if _stopping.is_set():
         return BuildResult(False, "", "interrupted: no build started")
+    limit = tool.timeout if timeout is None else timeout
     try:
         proc = subprocess.Popen(
             [*_death_signal(), *tool.argv, str(folder)],
@@ -244,11 +256,11 @@ def run_build(tool: Kustomize, folder: Path, *, timeout: float = BUILD_TIMEOUT_S
         _kill(proc)
     try:
         try:
-            stdout, stderr = proc.communicate(timeout=timeout)
+            stdout, stderr = proc.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
             _kill(proc)
             proc.communicate()
-            return BuildResult(False, "", f"kustomize build timed out after {timeout:.0f}s")
+            return BuildResult(False, "", f"timed out after {limit:g} s", timed_out=True)
         except BaseException:  # interrupted: the build must not outlive the run
             _kill(proc)
             raise

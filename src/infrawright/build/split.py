@@ -16,11 +16,12 @@ folder is built whole, and kustomize's own message is what the user sees.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from infrawright import cache
 from infrawright.build.kustomize import Kustomize, build_wrapped
@@ -37,6 +38,8 @@ PIECE_DOCS = 128
 PIECE_MIN_DOCS = 32
 PIECE_MAX_DOCS = 256
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Piece:
@@ -49,18 +52,48 @@ class Piece:
 
 
 def _cut(source: str, segments: Sequence[bytes]) -> list[Piece]:
-    pieces: list[Piece] = []
-    current: list[bytes] = []
-    for segment in segments:
-        current.append(segment)
-        digest = int.from_bytes(hashlib.blake2b(segment, digest_size=8).digest(), "big")
+    return [
+        _piece(source, [text for _s, text in group])
+        for group in cut_stream([(source, text) for text in segments])
+    ]
+
+
+def cut_stream(segments: Sequence[tuple[T, bytes]]) -> list[list[tuple[T, bytes]]]:
+    """Documents (each with what it belongs to) in consecutive groups, cut after a
+    document whose hash is 0 modulo :data:`PIECE_DOCS`, within the size bounds: the cuts
+    depend on the documents' bytes, so an edit moves at most the cuts beside it."""
+    groups: list[list[tuple[T, bytes]]] = []
+    current: list[tuple[T, bytes]] = []
+    for item in segments:
+        current.append(item)
+        digest = int.from_bytes(hashlib.blake2b(item[1], digest_size=8).digest(), "big")
         at_cut = digest % PIECE_DOCS == 0 and len(current) >= PIECE_MIN_DOCS
         if at_cut or len(current) >= PIECE_MAX_DOCS:
-            pieces.append(_piece(source, current))
+            groups.append(current)
             current = []
     if current:
-        pieces.append(_piece(source, current))
-    return pieces
+        groups.append(current)
+    return groups
+
+
+def documents_by_segment(
+    segments: Sequence[bytes] | None, documents: Sequence[Document]
+) -> dict[int, Document] | None:
+    """Which parsed document each segment of a file holds (by segment number; a segment
+    of comments holds none), or None when a segment seems to hold two."""
+    if segments is None:
+        return None
+    starts, line = [], 1
+    for text in segments:
+        starts.append(line)
+        line += text.count(b"\n")
+    owned: dict[int, Document] = {}
+    for doc in documents:
+        number = bisect.bisect_right(starts, doc.line) - 1
+        if number < 0 or number in owned:
+            return None
+        owned[number] = doc
+    return owned
 
 
 def _piece(source: str, segments: list[bytes]) -> Piece:
@@ -121,26 +154,80 @@ def build_piece(model: RepoModel, tool: Kustomize, piece: Piece) -> list[tuple[s
     return [(piece.source, data) for data in out]
 
 
+#: kustomize's legacy output order: these kinds first, in this order, then every other
+#: kind, then the last ones (kustomize's ``SortOrderTransformer``, which sorts the output
+#: of the top kustomization of every build here: the wrapper has no ``sortOptions``).
+ORDER_FIRST = (
+    "Namespace",
+    "ResourceQuota",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
+    "PodDisruptionBudget",
+)
+ORDER_LAST = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
+_RANK = {kind: n - len(ORDER_FIRST) for n, kind in enumerate(ORDER_FIRST)} | {
+    kind: n + 1 for n, kind in enumerate(ORDER_LAST)
+}
+
+
+def legacy_order(data: dict[str, Any]) -> tuple[int, str, str]:
+    """Where kustomize's legacy sort puts an object: the rank of its kind, then
+    ``group_version_kind``, then ``namespace|name`` (``~G``, ``~V``, ``~K``, ``~X``,
+    ``~N`` for empty parts), compared as strings like Go does."""
+    api = str(data.get("apiVersion") or "")
+    group, slash, version = api.partition("/")
+    if not slash:
+        group, version = "", api
+    kind = str(data.get("kind") or "")
+    meta = data.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    gvk = f"{group or '~G'}_{version or '~V'}_{kind or '~K'}"
+    where = f"{meta.get('namespace') or '~X'}|{meta.get('name') or '~N'}"
+    return (_RANK.get(kind, 0), gvk, where)
+
+
 def assemble(
     model: RepoModel, built: Sequence[list[tuple[str, Any]] | None]
 ) -> list[Document] | None:
     """Objects of the whole folder from its built pieces, each pointing at its file and
-    line; None when a piece failed or two pieces hold the same object."""
+    line, in the order kustomize gives a whole build (:func:`legacy_order`); None when a
+    piece failed or two pieces hold the same object."""
 
     lines = SourceLines(model)
-    objects: list[Document] = []
+    found: list[tuple[str, dict[str, Any]]] = []
     seen: set[tuple[str, str, str, str]] = set()
     for result in built:
         if result is None:
             return None
         for file, data in result:
-            index = len(objects)  # position in the output, as in a whole build
-            doc = Document(file, 0, index, data)
+            doc = Document(file, 0, 0, data)
             # kustomize may treat no namespace as "default": such a pair counts as the
             # same object here, which only costs a whole build.
             ident = (api_group(doc.api_version), doc.kind, doc.namespace or "default", doc.name)
             if ident in seen:
                 return None
             seen.add(ident)
-            objects.append(Document(file, lines.line(file, doc) or 0, index, data))
+            found.append((file, data))
+    found.sort(key=lambda item: legacy_order(item[1]))
+    objects: list[Document] = []
+    for index, (file, data) in enumerate(found):
+        doc = Document(file, 0, index, data)
+        objects.append(Document(file, lines.line(file, doc) or 0, index, data))
     return objects

@@ -67,6 +67,7 @@ def validate_cmd(
     strict: bool,
     crd_dir: list[Path] | None,
     kubernetes_version: str | None,
+    build_timeout: str | None,
     pull_schemas: bool,
     config: Path | None,
     disable: str,
@@ -88,10 +89,13 @@ def validate_cmd(
 
     def build_ahead(changed: list[str]) -> None:
         if changed:
-            ahead.start(root, changed, find_kustomize(), build_plain)
+            tool = find_kustomize().with_timeout(settings.build_timeout)
+            ahead.start(root, changed, tool, build_plain)
 
-    settings = load_config(root, config).with_kubernetes_version(
-        kubernetes_version, "--kubernetes-version"
+    settings = (
+        load_config(root, config)
+        .with_kubernetes_version(kubernetes_version, "--kubernetes-version")
+        .with_build_timeout(build_timeout, "--build-timeout")
     )
     pulled_ok = True
     if pull_schemas:

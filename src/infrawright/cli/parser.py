@@ -124,6 +124,12 @@ KUBERNETES_VERSION = opt(
     help="Kubernetes version whose schemas check built-in kinds, e.g. 1.30 "
     "(default: config kubernetes_version, else the newest installed)",
 )
+BUILD_TIMEOUT = opt(
+    "--build-timeout",
+    metavar="SECONDS",
+    help="stop and report a kustomize build that runs longer (default: config "
+    "build_timeout, else 120)",
+)
 SESSION = opt("--session", metavar="ID", help="session ID (default: the latest applied)")
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -153,6 +159,7 @@ COMMANDS: tuple[Command, ...] = (
             opt("--strict", action="store_true", help="warnings fail too"),
             CRD_DIR,
             KUBERNETES_VERSION,
+            BUILD_TIMEOUT,
             opt(
                 "--pull-schemas",
                 action="store_true",

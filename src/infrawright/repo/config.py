@@ -45,6 +45,8 @@ class Config:
       overrides it).
     - ``schema_source``: the URL template ``schemas pull`` downloads schemas from (default:
       the community CRD catalog; ``--source`` overrides it).
+    - ``build_timeout``: seconds one kustomize build may run before it is stopped and
+      reported (default 120; ``validate --build-timeout`` overrides it).
     - ``catalog``: extra or overriding catalog entries (``[[catalog]]`` tables).
     """
 
@@ -63,6 +65,7 @@ class Config:
     catalog: tuple[CatalogEntry, ...] = ()
     kubernetes_version: str | None = None
     schema_source: str | None = None
+    build_timeout: float | None = None
     #: What set ``kubernetes_version`` (a config file, or the flag), for its messages.
     kubernetes_version_origin: str | None = None
     source: str | None = None
@@ -78,6 +81,26 @@ class Config:
         if version is None:
             return self
         return replace(self, kubernetes_version=version, kubernetes_version_origin=origin)
+
+    def with_build_timeout(self, value: str | None, origin: str) -> Config:
+        """This config with the build time limit a flag gave (None: unchanged); a value
+        that is not a positive number of seconds is a usage error."""
+        if value is None:
+            return self
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        return replace(self, build_timeout=_seconds(seconds, origin, value))
+
+
+def _seconds(seconds: float, origin: str, given: object) -> float:
+    if not 0 < seconds < float("inf"):
+        raise UsageError(
+            f"{origin}: {given!r} is not a build time limit",
+            hint="give a positive number of seconds, e.g. 300",
+        )
+    return seconds
 
 
 _KEYS = {
@@ -96,6 +119,7 @@ _KEYS = {
     "catalog",
     "kubernetes_version",
     "schema_source",
+    "build_timeout",
 }
 
 
@@ -136,6 +160,11 @@ def _apply(base: Config, table: dict[str, Any], origin: str) -> Config:
                 raise UsageError(f'{origin}: `kubernetes_version` must be a string, e.g. "1.30"')
             changes[key] = value
             changes["kubernetes_version_origin"] = f"{origin} kubernetes_version"
+        elif key == "build_timeout":
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            changes[key] = _seconds(
+                float(value) if number else -1.0, f"{origin} build_timeout", value
+            )
         elif key == "flat_layout":
             if not isinstance(value, bool):
                 raise UsageError(f"{origin}: `flat_layout` must be true or false")

@@ -86,7 +86,7 @@ def analyze(
     only Kustomizations a changed file can affect are built again. ``meanwhile`` is
     called while kustomize still runs, when there is such a moment.
     """
-    tool = tool or find_kustomize()
+    tool = (tool or find_kustomize()).with_timeout(model.config.build_timeout)
     kept = kept_builds(model, reuse, changed)
     todo = [ks for ks in model.kustomizations if model.label(ks) not in kept]
     if progress:

@@ -53,6 +53,19 @@ def check(ctx: Context) -> Iterator[Finding]:
         if build.error is None:
             continue
         ks = build.kustomization
+        if build.timed_out:
+            yield RULE.at(
+                None,
+                build.error,
+                "raise the limit (`--build-timeout SECONDS`, config `build_timeout`) or split "
+                "the folder into smaller Kustomizations",
+                file=f"{build.folder}/kustomization.yaml"
+                if not build.generated
+                else build.folder or "",
+                line=None,
+                resource=ks.doc.resource,
+            )
+            continue
         precise = _missing_reference(ctx, build) or _unmatched_patch(ctx, build)
         if precise is not None:
             yield precise
