@@ -37,7 +37,7 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "redis": frozenset({"provides"}),
     "snapshot-controller": frozenset({"chart", "provides", "pss"}),
     "strimzi-kafka-operator": frozenset({"chart"}),
-    "tigera-operator": frozenset({"chart", "provides", "pss"}),
+    "tigera-operator": frozenset({"provides"}),
     "trivy-operator": frozenset({"chart", "provides", "pss"}),
     "vault": frozenset({"chart", "pss"}),
     "victoria-metrics-k8s-stack": frozenset({"chart", "metrics", "provides", "pss"}),
