@@ -35,7 +35,7 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "longhorn": frozenset({"provides"}),
     "mariadb-operator": frozenset({"chart"}),
     "redis": frozenset({"provides"}),
-    "snapshot-controller": frozenset({"chart", "provides", "pss"}),
+    "snapshot-controller": frozenset({"provides", "pss"}),
     "strimzi-kafka-operator": frozenset({"chart"}),
     "tigera-operator": frozenset({"provides"}),
     "trivy-operator": frozenset({"chart", "provides", "pss"}),
