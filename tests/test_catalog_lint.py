@@ -40,7 +40,7 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "tigera-operator": frozenset({"provides"}),
     "trivy-operator": frozenset({"chart", "provides", "pss"}),
     "vault": frozenset({"chart", "pss"}),
-    "victoria-metrics-k8s-stack": frozenset({"chart", "metrics", "provides", "pss"}),
+    "victoria-metrics-k8s-stack": frozenset({"metrics", "provides"}),
 }
 #: Entries whose chart version was not checked (no ``checked``, or files of another
 #: version read).
