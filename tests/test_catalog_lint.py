@@ -38,7 +38,7 @@ UNVERIFIED: dict[str, frozenset[str]] = {
     "snapshot-controller": frozenset({"provides", "pss"}),
     "strimzi-kafka-operator": frozenset({"chart"}),
     "tigera-operator": frozenset({"provides"}),
-    "trivy-operator": frozenset({"chart", "provides", "pss"}),
+    "trivy-operator": frozenset({"chart", "provides"}),
     "vault": frozenset({"chart", "pss"}),
     "victoria-metrics-k8s-stack": frozenset({"metrics", "provides"}),
 }
