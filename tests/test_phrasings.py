@@ -618,6 +618,17 @@ ROWS: list[Row] = [
     (EX, "upgrade kong to 3.4.1 and install metallb", Refused("it names metallb")),
     # a change to what is not installed is not an install of it
     (EX, "add a network policy for metallb", Refused("which is not installed here")),
+    # the source and ports of a policy are read, never a default policy in their place
+    (
+        EX,
+        "allow ingress from kong to postgres on port 5432",
+        [op("add-network-policy", "postgres", allow_from_namespaces=["kong"], ports=[5432])],
+    ),
+    (
+        EX,
+        "allow traffic from kong into postgres on ports 5432 and 9187",
+        [op("add-network-policy", "postgres", allow_from_namespaces=["kong"], ports=[5432, 9187])],
+    ),
     # "the cluster" names no cluster
     (EX, "install metallb to the cluster", [helm("metallb")]),
     (EX, "deploy kyverno in the cluster", [helm("kyverno")]),

@@ -61,7 +61,7 @@ _ORDER = re.compile(
 _FIX = re.compile(r"\b(?:fix|repair|correct|make sure|ensure|sort out|clean up)\b")
 POLICY = re.compile(
     r"\b(?:ciliumnetworkpolicy|cilium network policy|network ?polic(?:y|ies)|cnp|netpol)\b"
-    r"|\ballow\b.+\bto\b"
+    r"|\ballow\b.+\b(?:to|into)\b"
 )
 _MONITOR = re.compile(
     r"\b(?:monitor|monitoring|alert|alerts|alerting|scrape|scraping|servicemonitor|"
@@ -267,11 +267,22 @@ def parse_ordering(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Opera
     return (FixOrdering(component=component),)
 
 
+#: "allow ingress from kong to postgres", "allow traffic from kong into postgres".
+_ALLOW_FROM = re.compile(
+    r"\ballow\s+(?:(?:ingress|traffic|connections?|access|requests)\s+)?from\s+(?:the\s+)?"
+    r"(?P<src>[a-z0-9-]+)\s+(?:to|into)\s+(?:the\s+)?(?P<dst>[a-z0-9-]+)"
+)
+#: "on port 5432", "ports 80 and 443".
+_PORTS = re.compile(r"\bports?\s+((?:\d{1,5}\b(?:\s*(?:,|and|&)\s*)?)+)")
+
+
 def parse_policy(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
     low = text.lower()
     if not POLICY.search(low):
         return None
-    allow = re.search(r"\ballow\s+(?P<src>[a-z0-9-]+)\s+to\s+(?:\w+\s+)?(?P<dst>[a-z0-9-]+)", low)
+    allow = _ALLOW_FROM.search(low) or re.search(
+        r"\ballow\s+(?P<src>[a-z0-9-]+)\s+to\s+(?:\w+\s+)?(?P<dst>[a-z0-9-]+)", low
+    )
     if allow:
         src_name, dst_name = allow.group("src"), allow.group("dst")
         dst = facts.components.get(dst_name) or mentioned(dst_name, catalog, facts)
@@ -288,6 +299,10 @@ def parse_policy(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operati
         scrape = re.search(r"\bscrap", low) is not None
         if scrape and entry is not None and entry.metrics is not None:
             ports = (entry.metrics.port,)
+        listed = _PORTS.search(low)
+        asked = [int(n) for n in re.findall(r"\d+", listed.group(1))] if listed else []
+        if asked:
+            ports = tuple(asked)
         review: tuple[str, ...] = (
             f"{src_ns} pods may reach {dst.name} on "
             f"{', '.join(map(str, ports)) if ports else 'every port'}",
