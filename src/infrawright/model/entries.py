@@ -48,6 +48,8 @@ OPERATOR_GROUP = "fluxcd.controlplane.io"
 INSTANCE_CHART = "flux-instance"
 #: The source kinds a sync can name; only a GitRepository can be this repository.
 SYNC_KINDS = ("GitRepository", "OCIRepository", "Bucket")
+#: The kinds an entry point is read from.
+_KINDS = frozenset({"Kustomization", "FluxInstance", "HelmRelease", "OCIRepository"})
 #: The name of a cluster whose folder is the repository's root.
 ROOT_NAME = "root"
 
@@ -196,29 +198,29 @@ def find_entries(files: Mapping[str, YamlFile], listed: Mapping[str, Listing]) -
         for name, flags in listed.get("clusters", ())
         if flags & DIR
     ]
-    charts: list[tuple[Document, Any, str]] = []
+    charts: list[tuple[Document, dict[str, Any]]] = []
     oci_urls: dict[str, str] = {}
-    for rel, parsed in files.items():
-        for doc in parsed.objects:
+    for parsed in files.values():
+        for doc in parsed.documents:  # not .objects: most documents are of no kind asked
             kind = doc.kind
+            if kind not in _KINDS or not doc.is_object:
+                continue
             if kind == "Kustomization":
                 if doc.group == KUSTOMIZE_GROUP and _is_bootstrap(doc):
                     found.append(_folder_entry("bootstrap", doc, doc.spec.get("path"), listed))
             elif kind == "FluxInstance":
-                if doc.group == OPERATOR_GROUP:
-                    sync = doc.spec.get("sync")
-                    if isinstance(sync, dict):
-                        found.append(_sync_entry("instance", doc, sync, listed))
+                sync = doc.spec.get("sync")
+                if doc.group == OPERATOR_GROUP and isinstance(sync, dict):
+                    found.append(_sync_entry("instance", doc, sync, listed))
             elif kind == "HelmRelease":
-                if doc.group == HELM_GROUP:
-                    sync = _chart_sync(doc)
-                    if sync is not None:
-                        charts.append((doc, sync, rel))
-            elif kind == "OCIRepository" and doc.group == SOURCE_GROUP:
+                sync = _chart_sync(doc) if doc.group == HELM_GROUP else None
+                if sync is not None:
+                    charts.append((doc, sync))
+            elif doc.group == SOURCE_GROUP:  # an OCIRepository: the chart may be named by it
                 url = doc.spec.get("url")
                 if isinstance(url, str):
                     oci_urls[doc.name] = url
-    for doc, sync, _rel in charts:
+    for doc, sync in charts:
         if _is_instance_chart(doc, oci_urls):
             found.append(_sync_entry("instance-chart", doc, sync, listed))
     return _clusters(found)

@@ -126,7 +126,8 @@ class RepoRead:
     @cached_property
     def entries(self) -> Entries:
         """The repository's entry points and clusters (see :mod:`infrawright.model.entries`)."""
-        return find_entries(self.files, self.listings)
+        with paused_gc():
+            return find_entries(self.files, self.listings)
 
 
 def read_repo(root: Path, on_read: Callable[[list[str]], None] | None = None) -> RepoRead:
@@ -196,8 +197,8 @@ def load_repo(
     config = config or load_config(root, config_file)
     if read is None:
         read = read_repo(root, on_read)
-    chosen = pick_cluster(read.entries, cluster or config.cluster)
-    with phase("repository model"), paused_gc():
+    with phase("repository model"), paused_gc():  # entries: the first pass over objects
+        chosen = pick_cluster(read.entries, cluster or config.cluster)
         return model_from_files(
             root,
             read.files,
