@@ -203,7 +203,7 @@ def test_missing_cluster_folder_names_the_known_ones(
 ) -> None:
     code, _, err = cli(capsys, "validate", "--repo", str(EXAMPLE), "--cluster", "prod")
     assert code == ExitCode.USAGE
-    assert "clusters/prod: no such cluster folder (known: local-kube)" in err
+    assert "no cluster 'prod' in this repository (known: local-kube)" in err
 
 
 def test_symlink_out_of_the_repo_is_reported_not_read(

@@ -124,7 +124,8 @@ def test_kustomize_helm_example_bundle_for_controllers_and_overlays_for_apps() -
 def test_home_ops_ks_yaml_beside_app_listed_by_the_namespace_folder() -> None:
     model = real("onedr0p__home-ops")
     layout = infer_layout(model)
-    assert [c.name for c in layout.clusters] == [None]
+    # found from the flux-instance HelmRelease's instance.sync.path, named by its last segment
+    assert [c.name for c in layout.clusters] == ["cluster"]
     cluster = layout.clusters[0]
     assert cluster.entry == "kubernetes/flux/cluster"
     assert len(cluster.components) == 68

@@ -526,8 +526,10 @@ ROWS: list[Row] = [
     (RN, "install metallb on cluster production", [helm("metallb")]),
     (RN, "install metallb on qa", Refused("cluster qa is not in this repository")),
     (RN, "install metallb on the edge-1 cluster", Refused("cluster edge-1 is not in this")),
-    (EX, "install metallb on staging", Refused("(clusters/ holds local-kube)")),
+    (EX, "install metallb on staging", Refused("(its clusters: local-kube)")),
     (EX, "install metallb on local-kube", [helm("metallb")]),
+    (EX, "install metallb on the cluster", [helm("metallb")]),
+    (EX, "install metallb on this cluster", [helm("metallb")]),
     # --- slots: monitoring on and off -------------------------------------------------
     *forms(
         EX,

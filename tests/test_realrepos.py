@@ -380,7 +380,8 @@ def test_linkerd_graph_layers() -> None:
 def test_homeops_kustomizations() -> None:
     res = result(HOMEOPS)
     model = res.analysis.model
-    assert model.cluster is None
+    # its one cluster, from the flux-instance HelmRelease's instance.sync.path
+    assert (model.cluster, model.cluster_dir) == ("cluster", "kubernetes/flux/cluster")
     assert len(kustomizations(res)) == 78
     assert "cluster-apps" in ks_names(res)
     assert not_built(res) == {}

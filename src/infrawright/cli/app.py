@@ -76,7 +76,7 @@ def validate_cmd(
     from infrawright.build import ahead
     from infrawright.build.kustomize import build_plain, find_kustomize
     from infrawright.cli.live import live
-    from infrawright.model.loader import clusters_to_check, find_root, load_repo
+    from infrawright.model.loader import clusters_to_check, find_root, load_repo, read_repo
     from infrawright.repo.config import load_config
     from infrawright.report.text import print_validations
     from infrawright.validate.engine import validate
@@ -103,8 +103,9 @@ def validate_cmd(
     results: list[tuple[str | None, ValidationResult]] = []
     with live(err, machine_output=fmt != "text", verbose=verbose):
         try:
-            for name in clusters_to_check(root, cluster, settings):
-                model = load_repo(root, cluster=name, config=settings, on_read=build_ahead)
+            read = read_repo(root, on_read=build_ahead)
+            for name in clusters_to_check(read, cluster, settings):
+                model = load_repo(root, cluster=name, config=settings, read=read)
                 result = validate(
                     model, crd_dirs=crd_dir or (), disable=disable.split(","), progress=progress
                 )
@@ -151,7 +152,7 @@ def _render(results: Sequence[tuple[str | None, ValidationResult]], fmt: str) ->
 
 def graph_cmd(repo: Path | None, cluster: str | None, fmt: str, config: Path | None) -> int:
     from infrawright.cli.live import live
-    from infrawright.model.loader import clusters_to_check, find_root, load_repo
+    from infrawright.model.loader import clusters_to_check, find_root, load_repo, read_repo
     from infrawright.repo.config import load_config
     from infrawright.report import formats
     from infrawright.validate.engine import analyze
@@ -161,8 +162,9 @@ def graph_cmd(repo: Path | None, cluster: str | None, fmt: str, config: Path | N
     settings = load_config(root, config)
     graphs = []
     with live(_err(), machine_output=fmt != "text", verbose=False):
-        for name in clusters_to_check(root, cluster, settings):
-            model = load_repo(root, cluster=name, config=settings)
+        read = read_repo(root)
+        for name in clusters_to_check(read, cluster, settings):
+            model = load_repo(root, cluster=name, config=settings, read=read)
             graphs.append((name, analyze(model).graph))
     if fmt == "json":
         data = (
@@ -270,7 +272,7 @@ def _pull(
 ) -> PullReport:
     """Download the missing schemas of every cluster's custom kinds; say what happened."""
     from infrawright.cli.live import live
-    from infrawright.model.loader import clusters_to_check, load_repo
+    from infrawright.model.loader import clusters_to_check, load_repo, read_repo
     from infrawright.validate import pull, pulled
     from infrawright.validate.engine import kinds_without_schema
 
@@ -282,8 +284,9 @@ def _pull(
 
     kinds: set[str] = set()
     with live(err, machine_output=False, verbose=False):
-        for name in clusters_to_check(root, cluster, settings):
-            model = load_repo(root, cluster=name, config=settings)
+        read = read_repo(root)
+        for name in clusters_to_check(read, cluster, settings):
+            model = load_repo(root, cluster=name, config=settings, read=read)
             kinds.update(kinds_without_schema(model, crd_dirs))
         todo = pull.wanted(kinds)
         if not todo:
@@ -386,7 +389,7 @@ def implement_cmd(
 ) -> int:
     from infrawright.change.workflow import recover_unfinished, rule_planner, run_request
     from infrawright.cli.live import live
-    from infrawright.model.loader import clusters_to_check, find_root, load_repo
+    from infrawright.model.loader import clusters_to_check, find_root, load_repo, read_repo
     from infrawright.plan.rules import ChartOption
     from infrawright.repo.config import load_config
 
@@ -398,9 +401,10 @@ def implement_cmd(
         if not dry_run:
             recover_unfinished(root, _progress(err))
         settings = load_config(root, config)
+        read = read_repo(root)
         models = [
-            _for_layout(load_repo(root, cluster=c, config=settings))
-            for c in clusters_to_check(root, cluster, settings)
+            _for_layout(load_repo(root, cluster=c, config=settings, read=read))
+            for c in clusters_to_check(read, cluster, settings)
         ]
         model, others = models[0], models[1:]
         option = ChartOption.parse(chart, chart_version) if chart else None

@@ -207,7 +207,7 @@ def infer_layout(model: RepoModel) -> Layout:
     if key is not None and key in _cache:
         return _cache[key]
     tree = Tree(model.files, model.listed)
-    found = clusters(model.files, model.listed, tree)
+    found = clusters(model.files, model.listed, tree, model.entries)
     layout = Layout(tuple(_cluster_layout(model, tree, c.name, c.entry, c.builds) for c in found))
     if key is not None:
         if len(_cache) > 8:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 from infrawright.catalog import builtin_catalog
 from infrawright.errors import RepoLoadError, UsageError
 from infrawright.model.artifacts import mapped
+from infrawright.model.entries import Entries, find_entries
 from infrawright.model.flux import FluxKustomization, is_flux_kustomization
 from infrawright.model.repo import RepoModel
 from infrawright.progress import phase
@@ -111,32 +113,61 @@ def _name(entry: os.DirEntry[str]) -> str:
     return entry.name
 
 
-def cluster_names(root: Path) -> list[str]:
-    """The folders under ``clusters/``, sorted: one cluster each."""
-    clusters = root / "clusters"
-    return sorted(p.name for p in clusters.iterdir() if p.is_dir()) if clusters.is_dir() else []
+@dataclass(frozen=True)
+class RepoRead:
+    """A repository's files read once (walked, read and parsed), before a model is made
+    of them for one cluster: every cluster's model can be made from the same read."""
+
+    root: Path
+    files: dict[str, YamlFile]
+    problems: list[ParseProblem]
+    listings: dict[str, Listing]
+
+    @cached_property
+    def entries(self) -> Entries:
+        """The repository's entry points and clusters (see :mod:`infrawright.model.entries`)."""
+        with paused_gc():
+            return find_entries(self.files, self.listings)
 
 
-def clusters_to_check(root: Path, wanted: str | None, config: Config) -> list[str | None]:
-    """The clusters a command reads: the one asked for (``--cluster``, else the config's),
-    else every folder under ``clusters/`` when there are several, else the one the loader
-    picks (None)."""
+def read_repo(root: Path, on_read: Callable[[list[str]], None] | None = None) -> RepoRead:
+    """Walk, read and parse the YAML files of ``root``. ``on_read`` is told which files
+    changed since the last read (parsed again)."""
+    if not root.is_dir():
+        raise RepoLoadError(f"{root}: not a directory")
+    with phase("find YAML files"):
+        paths, problems, listings = iter_yaml_paths(root)
+    with phase("read and parse", total=len(paths)):
+        files = read_files(root, paths)
+    if on_read is not None:
+        on_read([rel for rel, f in files.items() if f.fresh])
+    return RepoRead(root, files, problems, listings)
+
+
+def clusters_to_check(read: RepoRead, wanted: str | None, config: Config) -> list[str | None]:
+    """The clusters a command reads: the one asked for (``--cluster``, else the config's;
+    by name or folder), else every cluster when there are several, else the one the
+    loader picks (None)."""
     if wanted or config.cluster:
-        return [wanted or config.cluster]
-    names = cluster_names(root)
+        return [pick_cluster(read.entries, wanted or config.cluster)]
+    names = read.entries.names
     return list(names) if len(names) > 1 else [None]
 
 
-def pick_cluster(root: Path, wanted: str | None) -> str | None:
-    names = cluster_names(root)
+def pick_cluster(entries: Entries, wanted: str | None) -> str | None:
+    """The name of the cluster ``wanted`` (a name or a folder; a usage error listing the
+    known ones when there is none), else the only cluster, else ``local-kube`` when it is
+    one of several, else None (the whole repository)."""
     if wanted:
-        if wanted not in names:
-            known = ", ".join(names) or "none"
+        found = entries.named(wanted)
+        if found is None:
             raise UsageError(
-                f"clusters/{wanted}: no such cluster folder (known: {known})",
-                hint="pass --cluster with one of the known names",
+                f"no cluster {wanted!r} in this repository (known: {entries.known()})",
+                hint="pass --cluster (or the config's cluster) with one of the known names "
+                "or folders",
             )
-        return wanted
+        return found.name
+    names = entries.names
     if len(names) == 1:
         return names[0]
     if DEFAULT_CLUSTER in names:
@@ -151,9 +182,12 @@ def load_repo(
     config: Config | None = None,
     config_file: Path | None = None,
     on_read: Callable[[list[str]], None] | None = None,
+    read: RepoRead | None = None,
 ) -> RepoModel:
-    """Read a repository into a :class:`RepoModel`. ``on_read`` is told which files
-    changed since the last read (parsed again), before the model is made.
+    """Read a repository into a :class:`RepoModel` for one cluster (a name or folder;
+    None: the only one, see :func:`pick_cluster`). ``on_read`` is told which files
+    changed since the last read (parsed again), before the model is made; ``read``: the
+    files already read by :func:`read_repo` (then read again not at all).
 
     Raises :class:`RepoLoadError` when nothing can be checked: no Flux Kustomization
     anywhere, or a cluster file that cannot be read.
@@ -161,16 +195,18 @@ def load_repo(
     if not root.is_dir():
         raise RepoLoadError(f"{root}: not a directory")
     config = config or load_config(root, config_file)
-    chosen = pick_cluster(root, cluster or config.cluster)
-    with phase("find YAML files"):
-        paths, problems, listings = iter_yaml_paths(root)
-    with phase("read and parse", total=len(paths)):
-        files = read_files(root, paths)
-    if on_read is not None:
-        on_read([rel for rel, f in files.items() if f.fresh])
-    with phase("repository model"), paused_gc():
+    if read is None:
+        read = read_repo(root, on_read)
+    with phase("repository model"), paused_gc():  # entries: the first pass over objects
+        chosen = pick_cluster(read.entries, cluster or config.cluster)
         return model_from_files(
-            root, files, problems, config=config, cluster=chosen, listings=listings
+            root,
+            read.files,
+            read.problems,
+            config=config,
+            cluster=chosen,
+            listings=read.listings,
+            entries=read.entries,
         )
 
 
@@ -233,13 +269,22 @@ def model_from_files(
     listings: Mapping[str, Listing] | None = None,
     origin: Path | None = None,
     rewritten: frozenset[str] = frozenset(),
+    entries: Entries | None = None,
 ) -> RepoModel:
-    """A model of the parsed ``files`` of the repository at ``root`` (``problems``: what
-    could not be read beyond the files' own parse problems; ``listings``: the folders
-    listed while finding them)."""
+    """A model of the parsed ``files`` of the repository at ``root`` for the cluster
+    named ``cluster`` (``problems``: what could not be read beyond the files' own parse
+    problems; ``listings``: the folders listed while finding them; ``entries``: the
+    clusters, found from the files when not given)."""
+    if entries is None:
+        entries = find_entries(files, listings or {})
     chosen = cluster
-    cluster_dir = f"clusters/{chosen}" if chosen else None
-    cluster_file = f"{cluster_dir}/{config.cluster_file}" if cluster_dir else None
+    found = entries.named(chosen) if chosen else None
+    cluster_dir = (found.folder if found else f"clusters/{chosen}") if chosen else None
+    cluster_file = (
+        (config.cluster_file if cluster_dir == "." else f"{cluster_dir}/{config.cluster_file}")
+        if cluster_dir
+        else None
+    )
     problems = [*problems, *(f.problem for f in files.values() if f.problem)]
 
     if cluster_file and cluster_file in files and files[cluster_file].problem:
@@ -251,25 +296,18 @@ def model_from_files(
             hint="fix the file so it parses; every infrastructure Kustomization lives there",
         )
 
-    other_clusters: tuple[str, ...] = ()
-    if chosen:
-        clusters = (listings or {}).get("clusters")
-        if clusters is None:
-            clusters = scan(str(root / "clusters"))
-        other_clusters = tuple(
-            f"clusters/{name}/" for name, flags in clusters if flags & DIR and name != chosen
-        )
+    keeps = entries.keeps(chosen)  # this cluster's files and those of no cluster
+    read = [(rel, f) for rel, f in files.items() if keeps(rel)]
     inclusion = index_inclusion(files)
-    found = [
+    defined = [
         (d, inclusion.namespace_of(rel))
-        for rel, f in files.items()
-        if not rel.startswith(other_clusters)
+        for rel, f in read
         for d in f.objects
         if is_flux_kustomization(d)
     ]
     kustomizations = mapped(
-        _with_target_namespaces(root, inclusion, found),
-        (d for rel, f in files.items() if not rel.startswith(other_clusters) for d in f.objects),
+        _with_target_namespaces(root, inclusion, defined),
+        (d for _rel, f in read for d in f.objects),
     )
     if not kustomizations:
         detail = (
@@ -295,6 +333,7 @@ def model_from_files(
         cluster=chosen,
         cluster_dir=cluster_dir,
         cluster_file=cluster_file,
+        entries=entries,
         files=files,
         kustomizations=kustomizations,
         components=components,

@@ -8,22 +8,24 @@ sub-folder with its own kustomization.yaml taken as a whole. Each file reached i
 remembered with the chain of entries that reached it, so the layout model can tell a
 component folder from a bundle of components or a base listed by an overlay.
 
-Clusters: every folder under ``clusters/`` is one, starting from the Flux Kustomizations
-defined in it; a repository without ``clusters/`` is one cluster, starting from the
-Kustomizations no other Kustomization applies. A Kustomization belongs to every cluster
-whose walk reaches its file.
+Clusters are found by :mod:`infrawright.model.entries` (each folder under ``clusters/``,
+or wherever the Flux entry points say): each starts from the Flux Kustomizations defined
+in its folder, and reads its own files and those of no cluster. A repository without
+an entry point is one cluster, starting from the Kustomizations no other Kustomization
+applies. A Kustomization belongs to every cluster whose walk reaches its file.
 """
 
 from __future__ import annotations
 
 import bisect
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from infrawright.model.artifacts import mapped
+from infrawright.model.entries import ClusterEntry, Entries, find_entries
 from infrawright.model.flux import FluxKustomization, is_flux_kustomization, is_this_repository
 from infrawright.repo.documents import Document, YamlFile
 from infrawright.repo.inclusion import KUSTOMIZATION_NAMES, Inclusion, index_inclusion
@@ -61,8 +63,8 @@ class Built:
 
 @dataclass(frozen=True)
 class Cluster:
-    """A cluster: its name (None for a repository without ``clusters/``), the folder it
-    starts from, and the Flux Kustomizations it applies, in walk order."""
+    """A cluster: its name (None for a repository without an entry point), the folder
+    it starts from, and the Flux Kustomizations it applies, in walk order."""
 
     name: str | None
     entry: str
@@ -193,31 +195,34 @@ def folder_of(ks: FluxKustomization) -> str | None:
 
 
 def clusters(
-    files: Mapping[str, YamlFile], listed: Mapping[str, object], tree: Tree | None = None
+    files: Mapping[str, YamlFile],
+    listed: Mapping[str, object],
+    tree: Tree | None = None,
+    entries: Entries | None = None,
 ) -> tuple[Cluster, ...]:
-    """Every cluster of the repository with the Flux Kustomizations it applies."""
+    """Every cluster of the repository with the Flux Kustomizations it applies
+    (``entries``: the clusters, found from the files when not given)."""
     tree = tree or Tree(files, listed)
-    listing = listed.get("clusters")
-    names = sorted(n for n, flags in listing if flags & DIR) if isinstance(listing, tuple) else []
+    if entries is None:
+        entries = find_entries(files, {k: v for k, v in listed.items() if isinstance(v, tuple)})
     inclusion = index_inclusion(files)
-    if not names:
-        return (_one_cluster(tree, inclusion, None, None),)
-    return tuple(_one_cluster(tree, inclusion, name, names) for name in names)
+    if not entries.clusters:
+        return (_one_cluster(tree, inclusion, None, entries),)
+    return tuple(_one_cluster(tree, inclusion, c, entries) for c in entries.clusters)
 
 
 def _kustomizations(
-    tree: Tree, inclusion: Inclusion, skip: tuple[str, ...]
+    tree: Tree, inclusion: Inclusion, keeps: Callable[[str], bool]
 ) -> dict[str, list[FluxKustomization]]:
     from_files: dict[str, list[FluxKustomization]] = {}
     docs: list[Document] = []
     for rel, parsed in tree.files.items():
-        if skip and rel.startswith(skip):
-            continue
-        docs.extend(parsed.objects)
+        if keeps(rel):
+            docs.extend(parsed.objects)
     found = [
         FluxKustomization.parse_doc(doc, inclusion.namespace_of(rel))
         for rel, defined in tree.defined_in.items()
-        if not (skip and rel.startswith(skip))
+        if keeps(rel)
         for doc in defined
     ]
     for ks in mapped(found, docs):
@@ -226,10 +231,9 @@ def _kustomizations(
 
 
 def _one_cluster(
-    tree: Tree, inclusion: Inclusion, name: str | None, names: Iterable[str] | None
+    tree: Tree, inclusion: Inclusion, cluster: ClusterEntry | None, entries: Entries
 ) -> Cluster:
-    others = tuple(f"clusters/{n}/" for n in names or () if n != name)
-    by_file = _kustomizations(tree, inclusion, others)
+    by_file = _kustomizations(tree, inclusion, entries.keeps(cluster.name if cluster else None))
     built: dict[str, Built] = {}
     order: list[str] = []
 
@@ -250,9 +254,10 @@ def _one_cluster(
             return None
         return Built(ks, folder, tree.walk(folder))
 
-    if name is not None:
-        entry = f"clusters/{name}"
-        start = [ks for rel, kss in by_file.items() if rel.startswith(entry + "/") for ks in kss]
+    name = cluster.name if cluster else None
+    if cluster is not None:
+        entry = cluster.folder
+        start = [ks for rel, kss in by_file.items() if cluster.holds(rel) for ks in kss]
     else:
         every = {ks.key: build(ks) for kss in by_file.values() for ks in kss}
         applied = {r.file for b in every.values() if b is not None for r in b.files}

@@ -12,13 +12,12 @@ from pathlib import Path
 
 from infrawright import cache
 from infrawright.catalog import Catalog
+from infrawright.model.entries import ClusterEntry, Entries
 from infrawright.model.flux import FluxKustomization, Ref, is_this_repository
 from infrawright.model.profile import Profile, detect_profile
 from infrawright.repo.config import Config
 from infrawright.repo.documents import Document, ParseProblem, YamlFile
 from infrawright.repo.listing import DIR, LINK, Listing, Listings
-
-#: The GitRepository a bootstrap creates for the repository it was bootstrapped from.
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,9 @@ class RepoModel:
     origin: Path | None = None
     #: The files written in ``root`` by the change (read from ``root``, never ``origin``).
     rewritten: frozenset[str] = frozenset()
+    #: Every cluster of the repository and where Flux starts on it (see
+    #: :mod:`infrawright.model.entries`); ``cluster`` is one of them.
+    entries: Entries = field(default_factory=lambda: Entries(()))
 
     def source_root(self, rel: str) -> Path:
         """Where the file ``rel`` can be read: the copy for a file the change wrote, else
@@ -63,9 +65,15 @@ class RepoModel:
     def profile(self) -> Profile:
         """The rule profile this repository is validated with (house or flux)."""
         clusters = [name for name, flags in self.listed.get("clusters", ()) if flags & DIR]
-        if self.cluster:
+        if self.cluster and self.cluster_dir == f"clusters/{self.cluster}":
             clusters.append(self.cluster)
         return detect_profile(self.config, self.components, clusters)
+
+    @property
+    def cluster_entry(self) -> ClusterEntry | None:
+        """The cluster this model was read for, with where it was found (None for a
+        repository read as a whole)."""
+        return self.entries.named(self.cluster) if self.cluster else None
 
     @cached_property
     def content_key(self) -> str | None:

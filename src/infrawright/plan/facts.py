@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infrawright.model.flux import HelmRelease
-from infrawright.model.loader import cluster_names
 from infrawright.model.repo import RepoModel
 from infrawright.validate.context import helm_repository_urls
 
@@ -37,7 +36,8 @@ class RepoFacts:
     #: the file (the repository runs them, but not as components infrawright edits).
     elsewhere: Mapping[str, str] = field(default_factory=dict)
     components_dir: str = "namespaces"
-    #: The repository's clusters (folders under ``clusters/``); empty when not known.
+    #: The repository's cluster names (see :mod:`infrawright.model.entries`); empty when
+    #: not known.
     clusters: tuple[str, ...] = ()
     #: ``group/Kind`` of the custom objects each component holds -> those components
     #: (a PostgreSQL ``Cluster`` in ``postgres``).
@@ -103,7 +103,7 @@ class RepoFacts:
             found,
             elsewhere,
             model.config.components_dir.strip("/") or ".",
-            tuple(cluster_names(model.root)),
+            model.entries.names,
             {k: tuple(v) for k, v in custom.items()},
         )
 

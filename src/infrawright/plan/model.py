@@ -235,7 +235,7 @@ class Plan(Frozen, frozen=True, kw_only=True):
     ops: tuple[Operation, ...]
     notes: tuple[str, ...] = ()
     clusters: Annotated[
-        tuple[str, ...], _about("clusters the request is for (folders under clusters/); ()=all")
+        tuple[str, ...], _about("clusters the request is for (as validate names them); ()=all")
     ] = ()
 
 

@@ -78,7 +78,9 @@ ENVIRONMENTS = frozenset(
     }
 )
 
-_NAME = r"[a-z0-9][a-z0-9-]*"
+#: A cluster name; never an article or determiner ("on the cluster" names none).
+_NOT_A_NAME = r"(?:the|a|an|this|that|our|my|your|its|their|each|every|all|any)\b"
+_NAME = rf"(?!{_NOT_A_NAME})[a-z0-9][a-z0-9-]*"
 #: Words in a cluster's place that name none ("to the cluster", "on every cluster").
 _NOT_NAMES = frozenset(
     [
@@ -319,6 +321,7 @@ def refuse_unknown_markers(text: str, slots: Slots) -> None:
     if slots.unknown_clusters:
         raise NotUnderstoodError(
             f"request {text!r}: cluster {', '.join(slots.unknown_clusters)} is not in this "
-            f"repository (clusters/ holds {', '.join(slots.known_clusters)})",
-            hint="name a cluster as its folder under clusters/ is called",
+            f"repository (its clusters: {', '.join(slots.known_clusters)})",
+            hint="name a cluster as `infrawright validate` names it (a folder under "
+            "clusters/, else the last segment of the folder its Flux entry point syncs)",
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 import infrawright
 from infrawright.model.graph import Graph
+from infrawright.model.repo import RepoModel
 from infrawright.validate.engine import ValidationResult
 from infrawright.validate.finding import Finding, Severity
 from infrawright.validate.rules import RULES
@@ -19,6 +20,7 @@ JSON_SCHEMA_VERSION = 1
 def validation_json(result: ValidationResult) -> dict[str, Any]:
     analysis = result.analysis
     builds = analysis.builds.values()
+    found = analysis.model.cluster_entry
     return {
         "version": JSON_SCHEMA_VERSION,
         "profile": {
@@ -26,6 +28,8 @@ def validation_json(result: ValidationResult) -> dict[str, Any]:
             "reason": analysis.model.profile.reason,
             "house_rules": sorted(analysis.model.profile.house_rules),
         },
+        **({"cluster": found.to_dict()} if found is not None else {}),
+        **_not_followed(analysis.model),
         "findings": [f.to_dict() for f in result.findings],
         "unchecked_kinds": list(result.unchecked_kinds),
         "cel": {"evaluated": result.cel_evaluated, "not_evaluated": dict(result.cel_skipped)},
@@ -52,6 +56,14 @@ def validation_json(result: ValidationResult) -> dict[str, Any]:
     }
 
 
+def _not_followed(model: RepoModel) -> dict[str, Any]:
+    """``entry_points_not_followed``: entry points that make no cluster, with why (the
+    key only when there are some)."""
+    if not model.entries.elsewhere:
+        return {}
+    return {"entry_points_not_followed": [e.to_dict() for e in model.entries.elsewhere]}
+
+
 #: Validation results, one per cluster (None: the repository's only cluster).
 PerCluster = Sequence[tuple[str | None, ValidationResult]]
 
@@ -64,10 +76,13 @@ def validations_json(results: PerCluster) -> dict[str, Any]:
     parts = [(name, validation_json(result)) for name, result in results]
     first = parts[0][1]
     summary = {key: sum(data["summary"][key] for _n, data in parts) for key in first["summary"]}
+    model = results[0][1].analysis.model
     return {
         "version": JSON_SCHEMA_VERSION,
         "profile": first["profile"],
         "clusters": [name for name, _data in parts],
+        "cluster_entries": [data["cluster"] for _n, data in parts if "cluster" in data],
+        **_not_followed(model),
         "findings": [{**f, "cluster": name} for name, data in parts for f in data["findings"]],
         "unchecked_kinds": sorted({k for _n, data in parts for k in data["unchecked_kinds"]}),
         "cel": _cel_sum([data["cel"] for _n, data in parts]),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from infrawright.model.repo import RepoModel
 from infrawright.report.console import Printer, escape
 from infrawright.validate.engine import ValidationResult
 from infrawright.validate.finding import Severity
 from infrawright.validate.kubernetes import may_be_custom
 
 #: Validation results of a repository, one per cluster (the name is None where the
-#: repository has one cluster, or none under clusters/).
+#: repository has one cluster, or none that an entry point names).
 PerCluster = Sequence[tuple[str | None, ValidationResult]]
 
 
@@ -21,11 +22,17 @@ def print_validations(results: PerCluster, console: Printer, *, verbose: bool = 
     if len(results) == 1:
         print_validation(results[0][1], console, verbose=verbose)
         return
-    profile = results[0][1].analysis.model.profile
-    console.print(f"Profile: {escape(profile.describe())}", highlight=False)
+    first = results[0][1].analysis.model
+    console.print(f"Profile: {escape(first.profile.describe())}", highlight=False)
+    _print_not_followed(first, console)
     for name, result in results:
         console.print()
-        console.print(f"[bold]Cluster {escape(name or '(repository)')}[/bold]", highlight=False)
+        found = result.analysis.model.cluster_entry
+        where = f": {found.describe()}" if found else ""
+        console.print(
+            f"[bold]Cluster {escape(name or '(repository)')}[/bold]{escape(where)}",
+            highlight=False,
+        )
         _print_body(result, console, verbose)
     errors = sum(len(r.errors) for _n, r in results)
     warnings = sum(len(r.warnings) for _n, r in results)
@@ -40,6 +47,10 @@ def print_validations(results: PerCluster, console: Printer, *, verbose: bool = 
 def print_validation(result: ValidationResult, console: Printer, *, verbose: bool = False) -> None:
     model = result.analysis.model
     console.print(f"Profile: {escape(model.profile.describe())}", highlight=False)
+    found = model.cluster_entry
+    if found is not None:
+        console.print(f"Cluster {escape(found.name)}: {escape(found.describe())}", highlight=False)
+    _print_not_followed(model, console)
     if result.findings:
         console.print()
     _print_body(result, console, verbose)
@@ -107,6 +118,15 @@ def _print_body(result: ValidationResult, console: Printer, verbose: bool = Fals
     else:
         colour = "red" if errors else "yellow"
         console.print(f"[{colour}]{errors} error(s), {warnings} warning(s)[/{colour}]")
+
+
+def _print_not_followed(model: RepoModel, console: Printer) -> None:
+    """The entry points that make no cluster, and why (another source, no such folder)."""
+    for e in model.entries.elsewhere:
+        console.print(
+            f"Entry point not followed: {escape(e.describe())}: {escape(e.not_a_cluster or '')}",
+            highlight=False,
+        )
 
 
 def _custom(kind: str) -> bool:
