@@ -631,6 +631,22 @@ ROWS: list[Row] = [
         "allow traffic from kong into postgres on ports 5432 and 9187",
         [op("add-network-policy", "postgres", allow_from_namespaces=["kong"], ports=[5432, 9187])],
     ),
+    # the words between the source and the destination are not the destination
+    (
+        EX,
+        "allow kong to reach the postgres database",
+        [op("add-network-policy", "postgres", allow_from_namespaces=["kong"])],
+    ),
+    (
+        EX,
+        "let kong talk to postgres",
+        [op("add-network-policy", "postgres", allow_from_namespaces=["kong"])],
+    ),
+    (
+        EX,
+        "permit kong pods to connect to postgres on port 5432",
+        [op("add-network-policy", "postgres", allow_from_namespaces=["kong"], ports=[5432])],
+    ),
     # "the cluster" names no cluster
     (EX, "install metallb to the cluster", [helm("metallb")]),
     (EX, "deploy kyverno in the cluster", [helm("kyverno")]),

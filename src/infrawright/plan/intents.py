@@ -62,6 +62,8 @@ _FIX = re.compile(r"\b(?:fix|repair|correct|make sure|ensure|sort out|clean up)\
 POLICY = re.compile(
     r"\b(?:ciliumnetworkpolicy|cilium network policy|network ?polic(?:y|ies)|cnp|netpol)\b"
     r"|\ballow\b.+\b(?:to|into)\b"
+    r"|\b(?:let|permit)\s+(?:the\s+)?[a-z0-9-]+\s+(?:pods\s+)?(?:to\s+)?"
+    r"(?:talk\s+to|connect\s+to|reach|access)\b"
 )
 _MONITOR = re.compile(
     r"\b(?:monitor|monitoring|alert|alerts|alerting|scrape|scraping|servicemonitor|"
@@ -272,6 +274,12 @@ _ALLOW_FROM = re.compile(
     r"\ballow\s+(?:(?:ingress|traffic|connections?|access|requests)\s+)?from\s+(?:the\s+)?"
     r"(?P<src>[a-z0-9-]+)\s+(?:to|into)\s+(?:the\s+)?(?P<dst>[a-z0-9-]+)"
 )
+#: "allow kong to reach the postgres database", "let kong talk to postgres".
+_ALLOW_TO = re.compile(
+    r"\b(?:allow|let|permit)\s+(?:the\s+)?(?P<src>[a-z0-9-]+)\s+(?:pods\s+)?(?:to\s+)?"
+    r"(?:(?:reach|access|call|query|scrape|talk\s+to|connect\s+to|send\s+(?:traffic\s+)?to)\s+)?"
+    r"(?:the\s+)?(?P<dst>[a-z0-9-]+)"
+)
 #: "on port 5432", "ports 80 and 443".
 _PORTS = re.compile(r"\bports?\s+((?:\d{1,5}\b(?:\s*(?:,|and|&)\s*)?)+)")
 
@@ -280,9 +288,7 @@ def parse_policy(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operati
     low = text.lower()
     if not POLICY.search(low):
         return None
-    allow = _ALLOW_FROM.search(low) or re.search(
-        r"\ballow\s+(?P<src>[a-z0-9-]+)\s+to\s+(?:\w+\s+)?(?P<dst>[a-z0-9-]+)", low
-    )
+    allow = _ALLOW_FROM.search(low) or _ALLOW_TO.search(low)
     if allow:
         src_name, dst_name = allow.group("src"), allow.group("dst")
         dst = facts.components.get(dst_name) or mentioned(dst_name, catalog, facts)

@@ -45,7 +45,11 @@ _FLUX_KINDS = tuple(sorted({kind for _group, kind in DURATION_FIELDS}))
 
 def check(ctx: Context) -> Iterator[Finding]:
     told: dict[tuple[str, int, str], set[str]] = {}
-    for obj in _flux_objects(ctx):
+    built = [obj for _ks, obj in ctx.built()]
+    built_files = {obj.file for obj in built}
+    # Flux Kustomizations in files no build covers (e.g. the bootstrap is not local).
+    unbuilt = [ks.doc for ks in ctx.model.kustomizations if ks.doc.file not in built_files]
+    for obj in _flux_objects(ctx, unbuilt):
         for bad in bad_durations(obj):
             told.setdefault(_key(obj), set()).add(bad.path)
             yield RULE.at(
@@ -58,10 +62,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     if ctx.schemas.empty():
         return  # no schema at all: nothing more to check
     seen: set[tuple[str, int, str]] = set()
-    objects = [obj for _ks, obj in ctx.built()]
-    built_files = {obj.file for _ks, obj in ctx.built()}
-    # Flux Kustomizations in files no build covers (e.g. the bootstrap is not local).
-    objects += [ks.doc for ks in ctx.model.kustomizations if ks.doc.file not in built_files]
+    objects = built + unbuilt
     known: dict[tuple[str, str], bool] = {}  # (apiVersion, kind): has a schema
     for obj in objects:
         kind = (obj.api_version, obj.kind)
@@ -100,15 +101,11 @@ def _key(obj: Document) -> tuple[str, int, str]:
     return (obj.file, obj.line, obj.resource)
 
 
-def _flux_objects(ctx: Context) -> Iterator[Document]:
+def _flux_objects(ctx: Context, unbuilt: list[Document]) -> Iterator[Document]:
     """Every Flux object with duration fields, once: built ones, and the Flux
-    Kustomizations in files no build covers."""
+    Kustomizations in files no build covers (``unbuilt``)."""
     seen: set[tuple[str, int, str]] = set()
-    built_files: set[str] = set()
-    for _ks, obj in ctx.built():
-        built_files.add(obj.file)
-    objects = [obj for _ks, obj in ctx.of_kind(*_FLUX_KINDS)]
-    objects += [ks.doc for ks in ctx.model.kustomizations if ks.doc.file not in built_files]
+    objects = [obj for _ks, obj in ctx.of_kind(*_FLUX_KINDS)] + unbuilt
     for obj in objects:
         if (obj.group, obj.kind) in DURATION_FIELDS and _key(obj) not in seen:
             seen.add(_key(obj))

@@ -45,6 +45,7 @@ RULE = Rule("IW015", "patch targets select a resource", Severity.WARNING)
 
 def check(ctx: Context) -> Iterator[Finding]:
     told: set[tuple[str, int]] = set()
+    patched = _patched_kustomizations(ctx)
     for build in ctx.builds.values():
         if build.error is not None or build.skipped is not None or build.folder is None:
             continue
@@ -63,11 +64,12 @@ def check(ctx: Context) -> Iterator[Finding]:
                     "remove the patch",
                     line=ctx.line_of(ks.doc, keys),
                 )
+        if not patched:
+            continue
         for rel in kustomization_files(ctx.model, build.folder, build.generated):
-            parsed = ctx.model.files.get(rel)
-            if parsed is None or not parsed.documents:
+            if rel not in patched:
                 continue
-            doc = parsed.documents[0]
+            doc = ctx.model.files[rel].documents[0]
             entries = [
                 (key, i, t)
                 for key in ("patches", "patchesJson6902")
@@ -92,6 +94,20 @@ def check(ctx: Context) -> Iterator[Finding]:
                     line=ctx.line_of(doc, [key, i, "target"]),
                     resource=ks.doc.resource,
                 )
+
+
+def _patched_kustomizations(ctx: Context) -> frozenset[str]:
+    """The kustomization files with a targeted patch: most repositories have none, and
+    then no build's kustomization files need walking."""
+    out = set()
+    for rel in ctx.model.kustomization_files:
+        parsed = ctx.model.files.get(rel)
+        if parsed is None or not parsed.documents:
+            continue
+        data = parsed.documents[0].data
+        if any(True for key in ("patches", "patchesJson6902") for _ in patch_entries(data, key)):
+            out.add(rel)
+    return frozenset(out)
 
 
 def _sources(ctx: Context, objects: Iterable[Document], into: dict[int, Document | None]) -> None:
