@@ -416,3 +416,89 @@ def test_an_object_is_remembered_valid_whatever_its_key_order(own_cache: Path) -
     again = SchemaStore(kubernetes_version=version)
     again.errors(Document("ns.yaml", 1, 0, turned))
     assert again._newly_valid == {}  # known valid: not checked, nothing new to remember
+
+
+WIDGET_CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer}
+"""
+
+WIDGET = """apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: big
+  namespace: postgres
+spec:
+  size: large
+"""
+
+
+def _with_widget(repo: Path) -> None:
+    folder = repo / "namespaces" / "postgres"
+    (folder / "widget.yaml").write_text(WIDGET, encoding="utf-8")
+    kustomization = folder / "kustomization.yaml"
+    kustomization.write_text(
+        kustomization.read_text(encoding="utf-8") + "  - widget.yaml\n", encoding="utf-8"
+    )
+
+
+def _iw013(repo: Path, crd_dirs: list[Path]) -> list[tuple[str, int | None, str]]:
+    result = validate(load_repo(repo), crd_dirs=crd_dirs)
+    return [(f.file, f.line, f.message) for f in result.findings if f.rule == "IW013"]
+
+
+def test_a_build_remembered_clean_is_checked_again_when_the_schemas_change(
+    own_cache: Path, example_copy: Path, tmp_path: Path
+) -> None:
+    """IW013 skips the objects of a build that had no finding with the same schemas; a
+    new schema for one of its kinds (the build itself unchanged) brings its error out,
+    and dropping the schema again takes it away."""
+    _with_widget(example_copy)
+    crds = tmp_path / "crds"
+    crds.mkdir()
+    assert _iw013(example_copy, []) == []  # no schema for Widget: unchecked
+    assert _iw013(example_copy, []) == []  # the same, from the memo
+    (crds / "widget.yaml").write_text(WIDGET_CRD, encoding="utf-8")
+    expected = [
+        (
+            "namespaces/postgres/widget.yaml",
+            7,
+            "Widget big: spec.size: 'large' is not of type 'integer'",
+        )
+    ]
+    assert _iw013(example_copy, [crds]) == expected
+    assert _iw013(example_copy, [crds]) == expected  # a build with a finding is not skipped
+    assert _iw013(example_copy, []) == []
+
+
+def test_an_error_planted_in_a_build_remembered_clean_is_found(
+    own_cache: Path, example_copy: Path, tmp_path: Path
+) -> None:
+    crds = tmp_path / "crds"
+    crds.mkdir()
+    (crds / "widget.yaml").write_text(WIDGET_CRD, encoding="utf-8")
+    _with_widget(example_copy)
+    widget = example_copy / "namespaces" / "postgres" / "widget.yaml"
+    widget.write_text(WIDGET.replace("size: large", "size: 3"), encoding="utf-8")
+    assert _iw013(example_copy, [crds]) == []
+    widget.write_text(WIDGET.replace("size: large", "size: 3\n  colour: {}"), encoding="utf-8")
+    assert _iw013(example_copy, [crds]) == []  # the schema allows unknown fields here
+    widget.write_text(WIDGET, encoding="utf-8")
+    assert [line for _f, line, _m in _iw013(example_copy, [crds])] == [7]

@@ -177,11 +177,16 @@ def _split_target(model: RepoModel, ks: FluxKustomization) -> Path | None:
     return target
 
 
-def may_split(model: RepoModel, ks: FluxKustomization) -> bool:
+def may_split(model: RepoModel, ks: FluxKustomization, folder: str | None = None) -> bool:
     """Whether a folder with a kustomization file may be built in pieces (without reading
-    its files): such a folder is not batched nor built ahead whole."""
-    target = model.resolve(ks) if model.is_local(ks) else None
-    if not isinstance(target, Path) or cuttable(model, target) is None:
+    its files): such a folder is not batched nor built ahead whole. ``folder``: its
+    repository path when known (:func:`cache_folder`), which spares resolving it."""
+    if folder is None:
+        target = model.resolve(ks) if model.is_local(ks) else None
+        if not isinstance(target, Path):
+            return False
+        folder = model.rel(target)
+    if cuttable(model, folder) is None:
         return False  # most folders: small, or more than files and transformers
     return _split_target(model, ks) is not None
 
@@ -228,13 +233,15 @@ def build_all(
     if not todo:
         return []
     workers = max(1, jobs or (os.cpu_count() or 2))
-    pieced = {id(ks) for ks in todo if may_split(model, ks)}
+    # Their folders depend on the repository's shape only, kept from the last run.
+    folders = dict(zip(map(id, todo), cache_folders(model, todo), strict=True))
+    pieced = {id(ks) for ks in todo if may_split(model, ks, folders[id(ks)])}
     with ThreadPoolExecutor(max_workers=workers) as early_pool:
         with phase("build cache lookups", total=len(todo)):
             recent = recent_builds(model, tool) if cache.enabled() else {}
             early_keys, early_jobs = _start_early(model, tool, todo, recent, early_pool)
             rest = [ks for ks in todo if id(ks) not in early_keys]
-            done, keys = _cached_builds(model, tool, rest, recent, pieced)
+            done, keys = _cached_builds(model, tool, rest, recent, pieced, folders)
         hits = {keys[i] for i in done}
         with phase("kustomize builds", total=len(todo) - len(done)) as step:
             built, fresh = _build_rest(model, tool, rest, done, keys, workers, step, pieced)
@@ -356,15 +363,17 @@ def _cached_builds(
     todo: list[FluxKustomization],
     recent: dict[str, list[Row]],
     pieced: set[int],
+    folders: dict[int, str | None],
 ) -> tuple[dict[int, Build], dict[int, str]]:
     """Builds found in the cache, and the cache key of every build a hash identifies
     (both by ``id()`` of the Kustomization). ``pieced``: the ones that may be built in
-    pieces (never built whole ahead)."""
+    pieces (never built whole ahead); ``folders``: :func:`cache_folder` of each."""
     done: dict[int, Build] = {}
     keys: dict[int, str] = {}
     if cache.enabled():
         plain: list[str] = []
-        for ks, folder in zip(todo, cache_folders(model, todo), strict=True):
+        for ks in todo:
+            folder = folders[id(ks)]
             if folder is None:
                 continue
             names = model.listings.names(folder)

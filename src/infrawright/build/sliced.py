@@ -144,12 +144,13 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def cuttable(model: RepoModel, folder: Path) -> tuple[str, list[str]] | None:
+def cuttable(model: RepoModel, folder: Path | str) -> tuple[str, list[str]] | None:
     """The folder's kustomization file and its resource files (repository paths) when
     the folder may be built in pieces and is big enough to be; None otherwise. Reads
     nothing from disk (the model has every file parsed), and is asked of every folder
-    in every run: the common answer (too small) comes first."""
-    rel = model.rel(folder)
+    in every run: the common answer (too small) comes first. ``folder``: a path, or
+    its repository-relative form."""
+    rel = folder if isinstance(folder, str) else model.rel(folder)
     prefix = f"{rel}/" if rel != "." else ""
     files = model.files
     for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):

@@ -82,7 +82,11 @@ class Document:
     @property
     def resource(self) -> str:
         """``Kind/namespace/name``, or ``Kind/name`` when no namespace is set."""
-        return resource_id(self.kind, self.namespace, self.name)
+        meta = self.metadata  # read once: asked of every object by several rules
+        ns = meta.get("namespace")
+        namespace = str(ns) if ns is not None else None
+        name = str(meta.get("name", ""))
+        return f"{self.kind}/{namespace}/{name}" if namespace else f"{self.kind}/{name}"
 
 
 def document(file: str, line: int, index: int, data: Any) -> Document:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
-from infrawright.model.flux import DURATION_FIELDS, WITH_HOURS, dotted_get
+from infrawright.model.flux import DURATION_FIELDS, WITH_HOURS
 from infrawright.repo.documents import Document
 
 
@@ -78,8 +79,16 @@ def bad_durations(doc: Document) -> list[BadDuration]:
     if not fields:
         return []
     out = []
+    data = doc.data
+    spec = data.get("spec") if isinstance(data, dict) else None
+    if not isinstance(spec, dict):
+        return []
     for keys, units in fields:
-        value = dotted_get(doc.data, ".".join(keys))
+        value: Any = data
+        for key in keys:  # every path starts at spec, found above
+            value = value.get(key) if isinstance(value, dict) else None
+            if value is None:
+                break
         if value is None:
             continue
         if isinstance(value, str) and ("${" in value or _pattern(units).fullmatch(value)):

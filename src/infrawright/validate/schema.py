@@ -177,6 +177,20 @@ class SchemaStore:
             self._newly_valid.setdefault(key, set()).add(digest)
         return out
 
+    def fingerprint(self) -> str:
+        """What identifies every answer of this store: each CRD schema added (by content),
+        the pulled files, the Kubernetes version and the package that ships its
+        schemas. Equal fingerprints give equal :meth:`errors` for equal objects."""
+        crds = sorted((key, _schema_digest(schema)) for key, schema in self.schemas.items())
+        return cache.quick_key(
+            "schema-store",
+            1,
+            crds,
+            pulled.signature() if self.pulled else (),
+            self.kubernetes_version,
+            kubernetes.package_version() if self.kubernetes_version else None,
+        )
+
     def remember(self) -> None:
         """Keep on disk which objects each schema found valid in this run (with those
         known before), so the next run does not check them again."""
