@@ -8,8 +8,10 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from infrawright.build.kustomize import Kustomize, find_kustomize
 
@@ -46,6 +48,39 @@ def copy_repo(src: Path, dest: Path) -> Path:
     shutil.copytree(src, dest, symlinks=True)
     subprocess.run(["git", "init", "-q", str(dest)], check=True)
     return dest
+
+
+def crd_manifest(group: str, kind: str, spec_properties: dict[str, Any] | None = None) -> str:
+    """A namespaced CustomResourceDefinition of ``kind`` in ``group``, version v1, whose
+    schema is an object with these ``spec`` properties (none: any object)."""
+    schema: dict[str, Any] = {"type": "object"}
+    if spec_properties is not None:
+        schema["properties"] = {"spec": {"type": "object", "properties": spec_properties}}
+    plural = kind.lower() + "s"
+    manifest = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "names": {
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural,
+                "singular": kind.lower(),
+            },
+            "scope": "Namespaced",
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                }
+            ],
+        },
+    }
+    return yaml.safe_dump(manifest, sort_keys=False)
 
 
 @pytest.fixture

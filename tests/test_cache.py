@@ -7,30 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import crd_manifest
 from infrawright import cache
 from infrawright.validate.schema import SchemaStore
 
-CRD = """apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.example.com
-spec:
-  group: example.com
-  names: {kind: Widget, plural: widgets}
-  scope: Namespaced
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec:
-              type: object
-              properties:
-                size: {type: %s}
-"""
+
+def widget(size_type: str) -> str:
+    return crd_manifest("example.com", "Widget", {"size": {"type": size_type}})
 
 
 def store_for(folder: Path) -> SchemaStore:
@@ -50,10 +33,10 @@ def test_crd_schemas_come_back_from_disk_and_follow_changes(
     monkeypatch.setenv("INFRAWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
     crds = tmp_path / "crds"
     crds.mkdir()
-    (crds / "widget.yaml").write_text(CRD % "integer")
+    (crds / "widget.yaml").write_text(widget("integer"))
     assert size_type(store_for(crds)) == "integer"
     assert list((tmp_path / "cache" / "crds").glob(f"*{cache.SUFFIX}"))
-    (crds / "widget.yaml").write_text(CRD % "string  ")  # new size and mtime: new key
+    (crds / "widget.yaml").write_text(widget("string"))  # new size and mtime: new key
     assert size_type(store_for(crds)) == "string"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, copy_repo
+from conftest import EXAMPLE, copy_repo, crd_manifest
 from infrawright.agents.tools import Tools
 from infrawright.report.console import Plain
 from infrawright.report.implement import print_outcome
@@ -26,26 +26,7 @@ metadata:
 """
 
 #: A CRD of the group cilium.io, which the example's cilium component provides already.
-SECOND_CILIUM_CRD = """apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.cilium.io
-spec:
-  group: cilium.io
-  names:
-    kind: Widget
-    listKind: WidgetList
-    plural: widgets
-    singular: widget
-  scope: Namespaced
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-"""
+SECOND_CILIUM_CRD = crd_manifest("cilium.io", "Widget")
 
 
 def kustomization(*resources: str) -> str:

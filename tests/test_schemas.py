@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from conftest import crd_manifest
 from infrawright import cache
 from infrawright.cli.app import run
 from infrawright.errors import ExitCode, UsageError
@@ -418,27 +419,7 @@ def test_an_object_is_remembered_valid_whatever_its_key_order(own_cache: Path) -
     assert again._newly_valid == {}  # known valid: not checked, nothing new to remember
 
 
-WIDGET_CRD = """apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.example.com
-spec:
-  group: example.com
-  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
-  scope: Namespaced
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec:
-              type: object
-              properties:
-                size: {type: integer}
-"""
+WIDGET_CRD = crd_manifest("example.com", "Widget", {"size": {"type": "integer"}})
 
 WIDGET = """apiVersion: example.com/v1
 kind: Widget
