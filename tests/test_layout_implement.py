@@ -307,3 +307,27 @@ def test_what_a_bundle_runs_is_never_installed_twice(
     assert [p for p in after if ".infrawright" not in p.parts] == [
         p for p in before if ".infrawright" not in p.parts
     ]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "named"),
+    [
+        # "backend" is the namespace of the Flux Kustomization backend/podinfo
+        ("allow frontend to reach the backend service", "backend"),
+        ("add a network policy for backend/podinfo", "backend/podinfo"),
+    ],
+)
+def test_a_policy_for_what_a_flux_kustomization_deploys_is_refused_with_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], request_text: str, named: str
+) -> None:
+    """gitops-linkerd deploys its apps from Flux Kustomizations labelled namespace/name,
+    not from component folders: a policy for them is refused, never an internal error."""
+    root = _real("stefanprodan__gitops-linkerd", tmp_path / "repo")
+    code = run(["implement", "--repo", str(root), "--dry-run", request_text])
+    out, err = capsys.readouterr()
+    assert code == ExitCode.USAGE, err + out
+    assert (
+        f"error: {named} is deployed by the Flux Kustomization backend/podinfo, not from a "
+        "component folder"
+    ) in err
+    assert "internal error" not in err

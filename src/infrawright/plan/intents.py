@@ -284,6 +284,41 @@ _ALLOW_TO = re.compile(
 _PORTS = re.compile(r"\bports?\s+((?:\d{1,5}\b(?:\s*(?:,|and|&)\s*)?)+)")
 
 
+def _policy_party(name: str, catalog: Catalog, facts: RepoFacts) -> Component | None:
+    """The component a policy request names: by name or what it installs, else the one
+    component in namespace ``name`` (a Flux Kustomization known as ``name/<ks>``)."""
+    found = facts.components.get(name) or mentioned(name, catalog, facts)
+    if found is None:
+        owners = [c for c in facts.components.values() if _namespace_of(c) == name]
+        if len(owners) > 1:
+            raise NotUnderstoodError(
+                f"namespace {name} belongs to several components: "
+                f"{', '.join(sorted(c.name for c in owners))}",
+                hint="name the component the policy is for",
+            )
+        found = owners[0] if owners else None
+    return found
+
+
+def _policy_folder(name: str, component: Component, facts: RepoFacts) -> None:
+    """Refuse a policy into a component that has no folder of its own (a Flux
+    Kustomization known as ``namespace/name``)."""
+    if "/" in component.name:
+        raise NotUnderstoodError(
+            f"{name} is deployed by the Flux Kustomization {component.name}, not from a "
+            "component folder; infrawright writes network policies into component folders "
+            f"({facts.components_dir}/<component>/)",
+            hint="add the CiliumNetworkPolicy to that Kustomization's folder yourself, or "
+            "set components_dir in .infrawright.toml to where this repository keeps them",
+        )
+
+
+def _namespace_of(component: Component) -> str:
+    """The namespace a component's pods run in: its own, else the first part of a
+    ``namespace/name`` label, else its name."""
+    return component.namespace or component.name.split("/", 1)[0]
+
+
 def parse_policy(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operation, ...] | None:
     low = text.lower()
     if not POLICY.search(low):
@@ -291,15 +326,16 @@ def parse_policy(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operati
     allow = _ALLOW_FROM.search(low) or _ALLOW_TO.search(low)
     if allow:
         src_name, dst_name = allow.group("src"), allow.group("dst")
-        dst = facts.components.get(dst_name) or mentioned(dst_name, catalog, facts)
+        dst = _policy_party(dst_name, catalog, facts)
         if dst is None:
             raise NotUnderstoodError(
                 f"request understood as a network policy, but {dst_name} is not a component "
                 "of this repository",
                 hint="name the component the traffic goes to as its folder is called",
             )
-        src = facts.components.get(src_name) or mentioned(src_name, catalog, facts)
-        src_ns = (src.namespace or src.name) if src else src_name
+        _policy_folder(dst_name, dst, facts)
+        src = _policy_party(src_name, catalog, facts)
+        src_ns = _namespace_of(src) if src else src_name
         ports: tuple[int | str, ...] = ()
         entry = catalog.get(dst.catalog) if dst.catalog else None
         scrape = re.search(r"\bscrap", low) is not None
@@ -340,6 +376,8 @@ def parse_policy(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operati
                 f"{', '.join(sorted(c.name for c in owners))}",
                 hint="name the component the policy is for",
             )
+    if found is not None:
+        _policy_folder(found.name, found, facts)
     namespace = (found.namespace or found.name) if found else name
     name = found.name if found else name
     return (

@@ -256,7 +256,14 @@ def _plan_one(text: str, catalog: Catalog, facts: RepoFacts) -> Plan:
     """One operation (or an operator and its instance) for a request naming one product."""
     entry = match_catalog(catalog, text)
     for parse in PARSERS:
-        ops = parse(text, catalog, facts)
+        try:
+            ops = parse(text, catalog, facts)
+        except ValueError as error:  # an operation the Plan's own checks refuse
+            raise NotUnderstoodError(
+                f"request {text!r}: {error}",
+                hint="name components by their folder names, or write the plan yourself "
+                "(`infrawright plan-schema`)",
+            ) from error
         if ops:
             return Plan(request=text, ops=ops)
     refuse_unknown_product(text, catalog, facts)
