@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -16,8 +17,10 @@ import yaml
 from infrawright.build.kustomize import Kustomize, find_kustomize
 
 TESTS = Path(__file__).resolve().parent
-# Tests never read or fill the user's cache.
-os.environ["INFRAWRIGHT_CACHE_DIR"] = tempfile.mkdtemp(prefix="infrawright-test-cache-")
+# Tests never read or fill the user's cache; theirs is removed when the run ends.
+_CACHE = tempfile.mkdtemp(prefix="infrawright-test-cache-")
+os.environ["INFRAWRIGHT_CACHE_DIR"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 PROJECT = TESTS.parent
 FIXTURES = TESTS / "testdata" / "repos"
 EXAMPLE = PROJECT / "examples" / "local-kube"
