@@ -331,3 +331,18 @@ def test_a_policy_for_what_a_flux_kustomization_deploys_is_refused_with_why(
         "component folder"
     ) in err
     assert "internal error" not in err
+
+
+def test_a_policy_into_what_runs_outside_the_components_folder_names_where_it_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """flux2-kustomize-helm-example runs podinfo from apps/base/podinfo/: a policy into
+    it is refused with that file, not as "not a component of this repository"."""
+    root = _real("fluxcd__flux2-kustomize-helm-example", tmp_path / "repo")
+    request = "allow envoy-gateway to reach podinfo on port 9898"
+    code = run(["implement", "--repo", str(root), "--dry-run", request])
+    out, err = capsys.readouterr()
+    assert code == ExitCode.USAGE, err + out
+    assert (
+        "network policy into podinfo, which runs here from apps/base/podinfo/namespace.yaml"
+    ) in err

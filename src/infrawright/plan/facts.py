@@ -42,6 +42,9 @@ class RepoFacts:
     #: ``group/Kind`` of the custom objects each component holds -> those components
     #: (a PostgreSQL ``Cluster`` in ``postgres``).
     custom: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Namespaces and HelmReleases outside the components folder: name -> the first file
+    #: that defines one (what runs here that infrawright does not edit).
+    outside: Mapping[str, str] = field(default_factory=dict)
 
     def holding(self, group: str, kind: str) -> tuple[str, ...]:
         """The components that hold an object of ``group``/``kind``."""
@@ -64,6 +67,7 @@ class RepoFacts:
             name: Component(name) for name in (*model.components, *model.by_label)
         }
         elsewhere: dict[str, str] = {}
+        outside: dict[str, str] = {}
         custom: dict[str, list[str]] = {}
         for rel, parsed in sorted(model.files.items()):
             comp = model.component_of(rel)
@@ -73,6 +77,8 @@ class RepoFacts:
                     held.append(comp)
             if comp is None:
                 for doc in parsed.objects:
+                    if doc.kind in ("Namespace", "HelmRelease") and doc.name:
+                        outside.setdefault(doc.name, rel)
                     if doc.kind == "HelmRelease":
                         release = HelmRelease.parse_doc(doc)
                         url = urls.get(release.source.name) if release.source else None
@@ -105,6 +111,7 @@ class RepoFacts:
             model.config.components_dir.strip("/") or ".",
             model.entries.names,
             {k: tuple(v) for k, v in custom.items()},
+            outside,
         )
 
 

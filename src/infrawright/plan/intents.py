@@ -327,6 +327,15 @@ def parse_policy(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operati
     if allow:
         src_name, dst_name = allow.group("src"), allow.group("dst")
         dst = _policy_party(dst_name, catalog, facts)
+        where = facts.outside.get(dst_name)
+        if dst is None and where is not None:
+            raise NotUnderstoodError(
+                f"request understood as a network policy into {dst_name}, which runs here "
+                f"from {where}, outside the components folder {facts.components_dir}/; "
+                "infrawright adds network policies only to component folders",
+                hint="add the CiliumNetworkPolicy beside that file yourself, or set "
+                "components_dir in .infrawright.toml",
+            )
         if dst is None:
             raise NotUnderstoodError(
                 f"request understood as a network policy, but {dst_name} is not a component "
