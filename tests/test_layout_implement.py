@@ -346,3 +346,20 @@ def test_a_policy_into_what_runs_outside_the_components_folder_names_where_it_ru
     assert (
         "network policy into podinfo, which runs here from apps/base/podinfo/namespace.yaml"
     ) in err
+
+
+def test_a_policy_for_a_kustomization_outside_the_components_folder_names_its_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """home-ops deploys echo from kubernetes/apps/network/echo/app: a policy for it is
+    refused with that path and the file of its Kustomization, not with a folder under
+    the components folder that does not exist."""
+    root = _real("onedr0p__home-ops", tmp_path / "repo")
+    code = run(["implement", "--repo", str(root), "--dry-run", "add a network policy for echo"])
+    out, err = capsys.readouterr()
+    assert code == ExitCode.USAGE, err + out
+    assert (
+        "echo is deployed by the Flux Kustomization echo from ./kubernetes/apps/network/echo/app "
+        "(kubernetes/apps/network/echo/ks.yaml:3)"
+    ) in err
+    assert not list(root.rglob("cilium-network-policies"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from infrawright.errors import InfrawrightError
 from infrawright.plan.model import AddNetworkPolicy, AddPlainComponent
 from infrawright.render.draft import CILIUM_GROUP, Draft, Rendered
 from infrawright.render.ops.base import Check, Operation, Settled, check
@@ -32,6 +33,16 @@ DNS = {
 
 def render(draft: Draft, op: AddNetworkPolicy) -> None:
     exists = draft.exists(op.component)
+    deployed = draft.model.by_label.get(op.component)
+    if op.component not in draft.model.components and deployed is not None:
+        raise InfrawrightError(
+            f"{op.component} is deployed by the Flux Kustomization {deployed.name} from "
+            f"{deployed.path or '(no path)'} ({deployed.doc.file}:{deployed.doc.line}), not "
+            f"from a component folder under {draft.comp_dir}/; infrawright adds network "
+            "policies only to component folders",
+            hint="add the CiliumNetworkPolicy to that folder yourself, or set "
+            "components_dir in .infrawright.toml to where this repository keeps components",
+        )
     if not exists:
         plain_component(draft, AddPlainComponent(component=op.component, namespace=op.namespace))
     folder = f"{draft.comp_dir}/{op.component}"
