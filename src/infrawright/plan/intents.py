@@ -376,15 +376,7 @@ def parse_policy(text: str, catalog: Catalog, facts: RepoFacts) -> tuple[Operati
     if name is None:
         return None
     if found is None:  # a namespace: the policy goes into the component that owns it
-        owners = [c for c in facts.components.values() if c.namespace == name]
-        if len(owners) == 1:
-            found = owners[0]
-        elif len(owners) > 1:
-            raise NotUnderstoodError(
-                f"namespace {name} belongs to several components: "
-                f"{', '.join(sorted(c.name for c in owners))}",
-                hint="name the component the policy is for",
-            )
+        found = _policy_party(name, catalog, facts)
     if found is not None:
         _policy_folder(found.name, found, facts)
     namespace = (found.namespace or found.name) if found else name
